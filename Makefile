@@ -1,0 +1,100 @@
+# StoryKiosk - capture patients' stories of care on a ward terminal.
+# make            build ./storykiosk
+# make run        install missing packages (or say how), build, start the kiosk
+# make check      install missing packages (or say how), build, run every test
+# make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATAROOTDIR ?= $(PREFIX)/share
+DATADIR ?= $(DATAROOTDIR)/storykiosk
+MANPREFIX ?= $(DATAROOTDIR)/man
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes \
+	-Wstrict-prototypes -Wwrite-strings -Wshadow -Wformat=2 \
+	-Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
+# pkg-config's ncursesw flags pin _XOPEN_SOURCE=600; we ask for 700 ourselves.
+PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,\
+	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid 2>/dev/null))
+CPPFLAGS += -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -DNCURSES_WIDECHAR=1 \
+	-DSTORYKIOSK_VERSION=\"$(VERSION)\" -DSTORYKIOSK_DATADIR=\"$(DATADIR)\" \
+	-Isrc $(PKG_CFLAGS)
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid 2>/dev/null)
+UI_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
+
+BUILD ?= build
+CORE_SRC = src/validate.c src/form.c src/catalogue.c src/story.c \
+	src/wizard.c src/store.c src/paths.c src/fatal.c
+UI_SRC = $(wildcard src/ui/*.c)
+MAIN_SRC = src/main.c
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+UI_OBJ = $(UI_SRC:%.c=$(BUILD)/%.o)
+MAIN_OBJ = $(MAIN_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+all: storykiosk
+
+storykiosk: $(MAIN_OBJ) $(UI_OBJ) $(CORE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(UI_LIBS) $(CORE_LIBS) $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(CORE_LIBS) $(LDLIBS)
+
+-include $(CORE_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
+
+deps:
+	@sh tests/deps.sh build
+
+deps-test:
+	@sh tests/deps.sh test
+
+run: deps
+	@$(MAKE) --no-print-directory storykiosk
+	./storykiosk
+
+unit: $(UNIT_BIN)
+
+check: deps-test
+	@$(MAKE) --no-print-directory storykiosk unit
+	@bash tests/run.sh
+
+asan:
+	@sh tests/deps.sh test
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" storykiosk unit
+	@STORYKIOSK_UNIT_DIR=build-asan/tests bash tests/run.sh
+
+install: storykiosk
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/forms \
+		$(DESTDIR)$(DATADIR)/data $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(MANPREFIX)/man5
+	$(INSTALL) -m 0755 storykiosk $(DESTDIR)$(BINDIR)/storykiosk
+	$(INSTALL) -m 0644 forms/*.form $(DESTDIR)$(DATADIR)/forms/
+	$(INSTALL) -m 0644 data/*.txt $(DESTDIR)$(DATADIR)/data/
+	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
+	$(INSTALL) -m 0644 man/*.5 $(DESTDIR)$(MANPREFIX)/man5/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/storykiosk
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(MANPREFIX)/man1/storykiosk.1
+	rm -f $(DESTDIR)$(MANPREFIX)/man5/storykiosk-form.5 \
+		$(DESTDIR)$(MANPREFIX)/man5/storykiosk-services.5
+
+clean:
+	rm -rf $(BUILD) build-asan storykiosk
+
+.PHONY: all deps deps-test run unit check asan install uninstall clean

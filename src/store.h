@@ -1,0 +1,46 @@
+/* store.h - the local queue: one SQLite file holding every consented story
+ * until it is delivered. No curses: callers show the messages. */
+#ifndef STORYKIOSK_STORE_H
+#define STORYKIOSK_STORE_H
+
+#include <stdio.h>
+
+#include "story.h"
+
+/* The schema version this build writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* An open queue file. */
+typedef struct store store;
+
+/* Open (creating if needed, mode 0600 in a 0700 directory) and migrate the
+ * queue at path. NULL on failure with a message in err. */
+store *store_open(const char *path, char *err, size_t errlen);
+
+/* Finalize statements and close the file (NULL is fine). */
+void store_close(store *st);
+
+/* The last error, in plain words (never containing contact details). */
+const char *store_error(const store *st);
+
+/* Save a consented story and its audit row in one transaction; 0 or -1. */
+int store_save_story(store *st, const story *s);
+
+/* How many stories are queued in all, and how many were posted by staff. 0 or -1. */
+int store_staff_posted_share(store *st, long *staff_posted, long *total);
+
+/* Print one line per story (id, date, services, status; no contact details),
+ * oldest first; status may be NULL for all. 0 or -1. */
+int store_list(store *st, const char *status, FILE *out);
+
+/* Print one story found by its id or a unique prefix of it (4+ characters).
+ * 0, 1 when none or several match (message in store_error), -1 on error. */
+int store_show(store *st, const char *id, FILE *out);
+
+/* Write every story as one JSON object per line, oldest first. 0 or -1. */
+int store_export_jsonl(store *st, FILE *out);
+
+/* Print counts by status and by service and the staff-posted share. 0 or -1. */
+int store_stats(store *st, FILE *out);
+
+#endif

@@ -1,0 +1,188 @@
+/* story.c - the story being captured, held in memory until consent. Everything
+ * here is wiped before it is freed so the next person's session cannot find it. */
+#include "story.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uuid.h>
+
+static void wipe_string(char *text)
+{
+	if (text == NULL)
+		return;
+	/* volatile so the compiler cannot drop the wipe of memory about to be freed */
+	volatile char *p = text;
+	while (*p)
+		*p++ = '\0';
+	free(text);
+}
+
+static char *copy_or_null(const char *text)
+{
+	return text ? strdup(text) : NULL;
+}
+
+story *story_new(const form *f, const char *operator_name,
+		 const char *operator_role)
+{
+	story *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->form = f;
+	s->consent = -1;
+	s->answers = calloc(f->n_steps ? f->n_steps : 1, sizeof *s->answers);
+	s->confirmed = calloc(f->n_steps ? f->n_steps : 1, sizeof *s->confirmed);
+	s->operator_name = strdup(operator_name ? operator_name : "");
+	s->operator_role = strdup(operator_role ? operator_role : "");
+	if (!s->answers || !s->confirmed || !s->operator_name || !s->operator_role) {
+		story_free(s);
+		return NULL;
+	}
+	uuid_t uuid;
+	uuid_generate_random(uuid);
+	uuid_unparse_lower(uuid, s->id);
+	time_t now = time(NULL);
+	struct tm utc;
+	if (gmtime_r(&now, &utc) == NULL ||
+	    strftime(s->created_at, sizeof s->created_at, "%Y-%m-%dT%H:%M:%SZ", &utc) == 0) {
+		story_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void story_free(story *s)
+{
+	if (s == NULL)
+		return;
+	if (s->answers || s->confirmed) {
+		for (size_t i = 0; i < s->form->n_steps; i++) {
+			if (s->answers)
+				wipe_string(s->answers[i]);
+			if (s->confirmed)
+				wipe_string(s->confirmed[i]);
+		}
+	}
+	free(s->answers);
+	free(s->confirmed);
+	for (size_t i = 0; i < s->n_services; i++) {
+		wipe_string(s->services[i].code);
+		wipe_string(s->services[i].name);
+		wipe_string(s->services[i].postcode);
+	}
+	free(s->services);
+	wipe_string(s->operator_name);
+	wipe_string(s->operator_role);
+	free(s);
+}
+
+int story_set_answer(story *s, size_t step, const char *value)
+{
+	if (step >= s->form->n_steps)
+		return -1;
+	char *copy = NULL;
+	if (value != NULL && (copy = strdup(value)) == NULL)
+		return -1;
+	wipe_string(s->answers[step]);
+	s->answers[step] = copy;
+	wipe_string(s->confirmed[step]);
+	s->confirmed[step] = NULL;
+	return 0;
+}
+
+const char *story_answer(const story *s, size_t step)
+{
+	return step < s->form->n_steps ? s->answers[step] : NULL;
+}
+
+const char *story_answer_by_key(const story *s, const char *key)
+{
+	int step = form_find_step(s->form, key);
+	return step < 0 ? NULL : s->answers[step];
+}
+
+int story_confirm(story *s, size_t step, const char *msg)
+{
+	if (step >= s->form->n_steps)
+		return -1;
+	char *copy = strdup(msg);
+	if (copy == NULL)
+		return -1;
+	wipe_string(s->confirmed[step]);
+	s->confirmed[step] = copy;
+	return 0;
+}
+
+int story_is_confirmed(const story *s, size_t step, const char *msg)
+{
+	return step < s->form->n_steps && s->confirmed[step] != NULL &&
+	       strcmp(s->confirmed[step], msg) == 0;
+}
+
+int story_find_service(const story *s, const char *code, const char *name)
+{
+	for (size_t i = 0; i < s->n_services; i++) {
+		const story_service *chosen = &s->services[i];
+		if (code != NULL ? chosen->code && strcmp(chosen->code, code) == 0
+				 : !chosen->code && name && strcmp(chosen->name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int story_add_service(story *s, const char *code, const char *name,
+		      const char *postcode)
+{
+	if (story_find_service(s, code, name) >= 0)
+		return 1;
+	story_service *grown = realloc(s->services, (s->n_services + 1) * sizeof *grown);
+	if (grown == NULL)
+		return -1;
+	s->services = grown;
+	story_service added = {
+		.code = copy_or_null(code),
+		.name = strdup(name ? name : ""),
+		.postcode = strdup(postcode ? postcode : ""),
+	};
+	if ((code && !added.code) || !added.name || !added.postcode) {
+		free(added.code);
+		free(added.name);
+		free(added.postcode);
+		return -1;
+	}
+	s->services[s->n_services++] = added;
+	return 0;
+}
+
+void story_remove_service(story *s, size_t i)
+{
+	if (i >= s->n_services)
+		return;
+	wipe_string(s->services[i].code);
+	wipe_string(s->services[i].name);
+	wipe_string(s->services[i].postcode);
+	memmove(&s->services[i], &s->services[i + 1],
+		(s->n_services - i - 1) * sizeof *s->services);
+	s->n_services--;
+}
+
+const char *story_postcode(const story *s)
+{
+	if (!s->no_postcode) {
+		int step = form_find_type(s->form, STEP_POSTCODE);
+		return step < 0 ? NULL : s->answers[step];
+	}
+	if (s->n_services > 0 && s->services[0].postcode[0] != '\0')
+		return s->services[0].postcode;
+	return NULL;
+}
+
+const char *story_email(const story *s)
+{
+	if (s->no_email)
+		return NULL;
+	int step = form_find_type(s->form, STEP_EMAIL);
+	return step < 0 ? NULL : s->answers[step];
+}

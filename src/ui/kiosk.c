@@ -1,0 +1,1322 @@
+/* kiosk.c - the capture kiosk: sign-in, one screen per form step, the menu and
+ * the confirmations. Every screen is drawn from scratch from the story and the
+ * wizard, so a resize or an interruption can never leave a stale layout. */
+#include "ui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "editor.h"
+#include "exitcode.h"
+#include "fatal.h"
+#include "screen.h"
+#include "story.h"
+#include "wizard.h"
+
+#define KEY_CTRL(letter) ((letter) & 0x1f)
+#define KEY_ESCAPE 27
+#define INPUT_POLL_MS 500
+#define PASTE_BATCH 8192
+#define HINT_COLUMN 26
+#define MAX_OPERATOR_CHARS 60
+
+/* Where the keyboard is: the step's field or one of the two buttons. */
+enum focus { FOCUS_FIELD, FOCUS_BACK, FOCUS_NEXT };
+
+static volatile sig_atomic_t got_interrupt;
+static volatile sig_atomic_t got_terminate;
+static int curses_active;
+
+typedef struct {
+	const ui_context *ctx;
+	char *operator_name;     /* NULL until someone signs in */
+	const char *operator_role;
+	story *story;
+	wizard wiz;
+	size_t loaded_step;      /* the step whose answer is in field */
+	editor field;            /* the step's text field (or the services search) */
+	int item;                /* highlighted row in a list, -1 for none */
+	int list_top;            /* first list row shown */
+	int info_scroll;         /* rows scrolled on a long info screen */
+	enum focus focus;
+	char message[1024];
+	screen_look message_look;
+	long staff_posted;       /* the queue's staff-posted share, for the 5% notice */
+	long stories_total;
+	int share_known;
+	size_t *matches;         /* services matching the search */
+	size_t n_matches;
+	int role_choice;         /* sign-in: -1, 0 staff, 1 volunteer */
+	int quit;
+} kiosk;
+
+static const char *const operator_roles[] = { "staff", "volunteer" };
+static const char *const operator_role_labels[] = { "Staff member", "Volunteer" };
+
+static void on_interrupt(int signo)
+{
+	(void)signo;
+	got_interrupt = 1;
+}
+
+static void on_terminate(int signo)
+{
+	(void)signo;
+	got_terminate = 1;
+}
+
+void ui_init(void)
+{
+	if (curses_active)
+		return;
+	if (initscr() == NULL)
+		fatal("cannot start the terminal interface (is TERM set?)");
+	curses_active = 1;
+	fatal_set_cleanup(ui_end);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	timeout(INPUT_POLL_MS);
+	screen_setup_looks();
+}
+
+void ui_end(void)
+{
+	if (!curses_active)
+		return;
+	curses_active = 0;
+	curs_set(1);
+	endwin();
+}
+
+static void install_signals(void)
+{
+	struct sigaction action;
+	memset(&action, 0, sizeof action);
+	sigemptyset(&action.sa_mask);
+	/* No SA_RESTART: a signal should wake the input wait at once. */
+	action.sa_handler = on_interrupt;
+	sigaction(SIGINT, &action, NULL);
+	action.sa_handler = on_terminate;
+	sigaction(SIGTERM, &action, NULL);
+	sigaction(SIGHUP, &action, NULL);
+}
+
+static void set_message(kiosk *k, screen_look look, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_message(kiosk *k, screen_look look, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(k->message, sizeof k->message, fmt, ap);
+	va_end(ap);
+	k->message_look = look;
+}
+
+static const form_step *current_step(const kiosk *k)
+{
+	return &k->ctx->form->steps[k->wiz.step];
+}
+
+static int step_has_field(step_type type)
+{
+	return type == STEP_TEXT || type == STEP_LINE || type == STEP_USERNAME ||
+	       type == STEP_POSTCODE || type == STEP_EMAIL || type == STEP_SERVICES;
+}
+
+/* Copy what is in the field back into the story before leaving a step. */
+static void save_field(kiosk *k)
+{
+	if (k->story == NULL || k->loaded_step >= k->ctx->form->n_steps)
+		return;
+	step_type type = k->ctx->form->steps[k->loaded_step].type;
+	if (!step_has_field(type) || type == STEP_SERVICES)
+		return;
+	char *typed = editor_text(&k->field);
+	if (wizard_set_answer(&k->wiz, k->loaded_step, typed) != 0)
+		fatal("out of memory");
+	free(typed);
+}
+
+static void refresh_matches(kiosk *k)
+{
+	const catalogue *cat = k->ctx->services;
+	char *query = editor_text(&k->field);
+	k->n_matches = catalogue_search(cat, query, k->matches, cat->n_services);
+	if (k->n_matches > cat->n_services)
+		k->n_matches = cat->n_services;
+	free(query);
+}
+
+/* Load the current step's answer into the field and reset the step's view. */
+static void enter_step(kiosk *k)
+{
+	const form_step *fs = current_step(k);
+	k->loaded_step = k->wiz.step;
+	k->focus = FOCUS_FIELD;
+	k->item = -1;
+	k->list_top = 0;
+	k->info_scroll = 0;
+	const char *answer = story_answer(k->story, k->wiz.step);
+	switch (fs->type) {
+	case STEP_TEXT:
+		editor_load(&k->field, answer, 1, fs->max_chars);
+		break;
+	case STEP_LINE:
+	case STEP_USERNAME:
+	case STEP_POSTCODE:
+	case STEP_EMAIL:
+		editor_load(&k->field, answer, 0, fs->max_chars);
+		k->item = 0;
+		break;
+	case STEP_SERVICES:
+		editor_load(&k->field, NULL, 0, 200);
+		refresh_matches(k);
+		k->item = 0;
+		break;
+	case STEP_CHOICE:
+		k->item = 0;
+		for (size_t i = 0; answer && i < fs->n_options; i++)
+			if (strcmp(fs->options[i].value, answer) == 0)
+				k->item = (int)i;
+		break;
+	case STEP_REVIEW:
+		k->item = 0;
+		break;
+	case STEP_CONSENT:
+		/* No default: nothing is highlighted until they choose. */
+		k->item = k->story->consent < 0 ? -1 : (k->story->consent ? 0 : 1);
+		break;
+	case STEP_INFO:
+	case STEP_THANKS:
+		break;
+	}
+	if (fs->type == STEP_EMAIL) {
+		k->share_known = store_staff_posted_share(k->ctx->queue, &k->staff_posted,
+							  &k->stories_total) == 0;
+	}
+	curs_set(step_has_field(fs->type) ? 1 : 0);
+}
+
+static void start_story(kiosk *k)
+{
+	story_free(k->story);
+	k->story = story_new(k->ctx->form, k->operator_name, k->operator_role);
+	if (k->story == NULL)
+		fatal("out of memory starting a story");
+	wizard_start(&k->wiz, k->ctx->form, k->ctx->words, k->story);
+	k->message[0] = '\0';
+	enter_step(k);
+	/* A fresh screen for the next person: nothing of the last story stays. */
+	clear();
+}
+
+static void end_shift(kiosk *k)
+{
+	story_free(k->story);
+	k->story = NULL;
+	free(k->operator_name);
+	k->operator_name = NULL;
+	k->operator_role = NULL;
+	k->role_choice = -1;
+	editor_load(&k->field, NULL, 0, MAX_OPERATOR_CHARS);
+	k->item = 0;
+	k->focus = FOCUS_FIELD;
+	k->message[0] = '\0';
+	clear();
+}
+
+/* Non-zero when the story holds anything the person said. */
+static int story_has_words(const kiosk *k)
+{
+	if (k->story == NULL)
+		return 0;
+	for (size_t i = 0; i < k->ctx->form->n_steps; i++)
+		if (k->story->answers[i] != NULL)
+			return 1;
+	if (k->story->n_services > 0)
+		return 1;
+	if (k->loaded_step < k->ctx->form->n_steps &&
+	    step_has_field(k->ctx->form->steps[k->loaded_step].type) && editor_length(&k->field) > 0)
+		return 1;
+	return 0;
+}
+
+/* ---- drawing ---- */
+
+static char *expand_operator(const kiosk *k, const char *text)
+{
+	const char *name = k->operator_name ? k->operator_name : "";
+	const char *mark = strstr(text, "{operator}");
+	size_t len = strlen(text) + (mark ? strlen(name) : 0) + 1;
+	char *out = malloc(len);
+	if (out == NULL)
+		fatal("out of memory");
+	if (mark == NULL)
+		snprintf(out, len, "%s", text);
+	else
+		snprintf(out, len, "%.*s%s%s", (int)(mark - text), text, name,
+			 mark + strlen("{operator}"));
+	return out;
+}
+
+/* Draw the step's paragraphs from row y; returns the next free row. Rows
+ * before skip are scrolled off; nothing is drawn at or past limit. */
+static int draw_paragraphs(const kiosk *k, int y, int x, int width, int limit,
+			   char *const *text, size_t n_text, int skip)
+{
+	int rows = 0;
+	for (size_t i = 0; i < n_text; i++) {
+		char *expanded = expand_operator(k, text[i]);
+		int at = rows - skip; /* rows scrolled off the top are measured, not drawn */
+		int used = at >= 0 ? screen_wrap(y + at, x, width, limit, 0, expanded, LOOK_NORMAL)
+				   : screen_wrap(y, x, width, limit, -at, expanded, LOOK_NORMAL);
+		free(expanded);
+		rows += used + 1;
+	}
+	return y + rows - skip;
+}
+
+/* Draw as many whole paragraphs as fit in max_rows (at least the first, which
+ * carries the question), so a small screen loses detail rather than the field. */
+static int draw_paragraphs_fit(const kiosk *k, int y, int width, int max_rows,
+			       char *const *text, size_t n_text)
+{
+	size_t fit = 0;
+	int rows = 0;
+	for (size_t i = 0; i < n_text; i++) {
+		char *expanded = expand_operator(k, text[i]);
+		int used = screen_wrap(LINES, 2, width, LINES, 0, expanded, LOOK_NORMAL) + 1;
+		free(expanded);
+		if (i > 0 && rows + used > max_rows)
+			break;
+		rows += used;
+		fit = i + 1;
+	}
+	return draw_paragraphs(k, y, 2, width, y + (rows > max_rows ? max_rows : rows), text, fit, 0);
+}
+
+static void draw_frame(const kiosk *k)
+{
+	attr_t bar = (attr_t)screen_attr(LOOK_HEADER);
+	attron(bar);
+	mvhline(0, 0, ' ', COLS);
+	attroff(bar);
+	char who[256], left[512];
+	if (k->operator_name)
+		snprintf(who, sizeof who, "signed in: %s (%s)", k->operator_name, k->operator_role);
+	else
+		snprintf(who, sizeof who, "not signed in");
+	char right[64] = "";
+	if (k->story)
+		snprintf(right, sizeof right, "Step %zu of %zu ", k->wiz.step + 1,
+			 k->ctx->form->n_steps);
+	int right_width = screen_width_of(right);
+	/* Who is signed in matters more than the form's title: drop the title first. */
+	snprintf(left, sizeof left, " StoryKiosk · %s · %s",
+		 k->ctx->form->title ? k->ctx->form->title : k->ctx->form->name, who);
+	if (screen_width_of(left) > COLS - right_width - 1)
+		snprintf(left, sizeof left, " StoryKiosk · %s", who);
+	screen_put(0, 0, COLS - right_width - 1, left, LOOK_HEADER);
+	screen_put(0, COLS - right_width, right_width, right, LOOK_HEADER);
+	screen_rule(1);
+	screen_rule(LINES - 2);
+
+	screen_put(LINES - 1, 1, COLS - 22, "^N Next  ^P Back  Tab Buttons  Esc Menu", LOOK_NORMAL);
+	int x = COLS - 19;
+	screen_put(LINES - 1, x, 8, "[ Back ]", k->focus == FOCUS_BACK ? LOOK_SELECTED : LOOK_NORMAL);
+	screen_put(LINES - 1, x + 9, 8, "[ Next ]", k->focus == FOCUS_NEXT ? LOOK_SELECTED : LOOK_NORMAL);
+	if (k->message[0]) {
+		screen_wrap(LINES - 4, 1, COLS - 2, LINES - 2, 0, k->message, k->message_look);
+	}
+}
+
+static void format_count(char *out, size_t outlen, size_t n)
+{
+	if (n >= 1000)
+		snprintf(out, outlen, "%zu,%03zu", n / 1000, n % 1000);
+	else
+		snprintf(out, outlen, "%zu", n);
+}
+
+static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	if (k->ctx->form->theme) {
+		char theme[512];
+		snprintf(theme, sizeof theme, "Focus: %s", k->ctx->form->theme);
+		y += screen_wrap(y, 2, width, limit, 0, theme, LOOK_HINT);
+	}
+	y = draw_paragraphs_fit(k, y, width, limit - y - 6, fs->text, fs->n_text);
+	int hints_beside = COLS >= 80 && fs->n_hints > 0;
+	int box_width = hints_beside ? COLS - 4 - HINT_COLUMN - 2 : width;
+	if (fs->n_hints > 0 && !hints_beside) {
+		char line[2048] = "Ask, if it helps:";
+		for (size_t i = 0; i < fs->n_hints; i++) {
+			size_t used = strlen(line);
+			snprintf(line + used, sizeof line - used, " · %s", fs->hints[i]);
+		}
+		int rows = screen_wrap(y, 2, width, limit, 0, line, LOOK_HINT);
+		if (limit - (y + rows) >= 5)
+			y += rows;
+	}
+	int box_height = limit - 1 - y;
+	if (box_height < 3)
+		box_height = 3;
+	if (hints_beside) {
+		int hy = y;
+		hy += screen_wrap(hy, COLS - HINT_COLUMN - 2, HINT_COLUMN, limit, 0,
+				  "Ask, if it helps:", LOOK_HINT);
+		for (size_t i = 0; i < fs->n_hints && hy < limit; i++) {
+			screen_put(hy, COLS - HINT_COLUMN - 2, 2, "·", LOOK_HINT);
+			hy += screen_wrap(hy, COLS - HINT_COLUMN, HINT_COLUMN - 2, limit, 0,
+					  fs->hints[i], LOOK_HINT);
+		}
+	}
+	char *text = editor_text(&k->field);
+	size_t words = validate_word_count(text);
+	free(text);
+	char count[32], warn[32], status[160];
+	format_count(count, sizeof count, words);
+	size_t warn_words = fs->warn_words ? fs->warn_words : 1000;
+	format_count(warn, sizeof warn, warn_words);
+	if (words > warn_words)
+		snprintf(status, sizeof status, "%s words - that is long: stories are best under %s words",
+			 count, warn);
+	else
+		snprintf(status, sizeof status, "%s word%s (stories are best under %s)", count,
+			 words == 1 ? "" : "s", warn);
+	screen_put(y + box_height, 2, box_width, status,
+		   words > warn_words ? LOOK_WARNING : LOOK_HINT);
+	screen_box(y, 2, box_height, box_width, k->focus == FOCUS_FIELD);
+	editor_draw(&k->field, y + 1, 4, box_height - 2, box_width - 4, k->focus == FOCUS_FIELD);
+}
+
+/* A one-line field in a box; returns the row after it. */
+static int draw_line_field(kiosk *k, int y, int width)
+{
+	screen_box(y, 2, 3, width, k->focus == FOCUS_FIELD && k->item == 0);
+	editor_draw(&k->field, y + 1, 4, 1, width - 4, k->focus == FOCUS_FIELD && k->item == 0);
+	return y + 3;
+}
+
+static void draw_option(int y, int width, int chosen, int highlighted, const char *label)
+{
+	char row[1024];
+	snprintf(row, sizeof row, "%s %s", chosen ? "(*)" : "( )", label);
+	screen_put(y, 4, width - 2, row, highlighted ? LOOK_SELECTED : LOOK_NORMAL);
+}
+
+static void draw_field_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	int reserved = fs->type == STEP_EMAIL ? 9 : fs->type == STEP_POSTCODE ? 6 : 4;
+	y = draw_paragraphs_fit(k, y, width, limit - y - reserved, fs->text, fs->n_text);
+	int field_width = width < 64 ? width : 64;
+	y = draw_line_field(k, y, field_width);
+	if (fs->type == STEP_POSTCODE) {
+		draw_option(y + 1, width, k->story->no_postcode, k->item == 1,
+			    "No postcode - use the service's postcode");
+	} else if (fs->type == STEP_EMAIL) {
+		draw_option(y + 1, width, k->story->no_email, k->item == 1,
+			    "No email address - a staff member posts it for them");
+		if (k->share_known && k->stories_total > 0 &&
+		    k->staff_posted * 20 >= k->stories_total) {
+			char notice[512];
+			snprintf(notice, sizeof notice,
+				 "Note: %ld of the %ld stories in this queue (%.0f%%) have no email "
+				 "address. Guidance says fewer than 5%% should: please check "
+				 "whether they have one they could use.",
+				 k->staff_posted, k->stories_total,
+				 100.0 * (double)k->staff_posted / (double)k->stories_total);
+			screen_wrap(y + 3, 2, width, limit, 0, notice, LOOK_WARNING);
+		}
+	}
+	if (fs->type == STEP_POSTCODE || fs->type == STEP_EMAIL)
+		screen_put(limit - 1, 2, width, "Up and Down move between the box and the choice below it.",
+			   LOOK_HINT);
+}
+
+static void draw_choice_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	y = draw_paragraphs_fit(k, y, width, limit - y - (int)fs->n_options - 2, fs->text, fs->n_text);
+	const char *answer = story_answer(k->story, k->wiz.step);
+	for (size_t i = 0; i < fs->n_options && y < limit; i++, y++)
+		draw_option(y, width, answer && strcmp(answer, fs->options[i].value) == 0,
+			    k->item == (int)i && k->focus == FOCUS_FIELD, fs->options[i].label);
+	screen_put(limit - 1, 2, width, "Up and Down to move, Enter to choose.", LOOK_HINT);
+}
+
+/* Rows of the services list: chosen free-text entries, matches, "not in the list". */
+static size_t services_rows(const kiosk *k, size_t *free_text)
+{
+	size_t own = 0;
+	for (size_t i = 0; i < k->story->n_services; i++)
+		if (k->story->services[i].code == NULL)
+			own++;
+	*free_text = own;
+	return own + k->n_matches + 1;
+}
+
+static void draw_services_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	y = draw_paragraphs_fit(k, y, width, limit - y - 11, fs->text, fs->n_text);
+	screen_put(y, 2, width, "Search (type part of a name):", LOOK_NORMAL);
+	int field_width = width < 64 ? width : 64;
+	int after = draw_line_field(k, y + 1, field_width);
+	/* Keep the search box looking focused: typing always goes there. */
+	size_t own;
+	size_t n_rows = services_rows(k, &own);
+	int list_rows = limit - 2 - after;
+	if (list_rows < 1)
+		list_rows = 1;
+	if (k->item < k->list_top)
+		k->list_top = k->item;
+	if (k->item >= k->list_top + list_rows)
+		k->list_top = k->item - list_rows + 1;
+	char *query = editor_text(&k->field);
+	for (int r = 0; r < list_rows && (size_t)(k->list_top + r) < n_rows; r++) {
+		size_t row = (size_t)(k->list_top + r);
+		char line[1024];
+		if (row < own) {
+			size_t seen = 0, i;
+			for (i = 0; i < k->story->n_services; i++)
+				if (k->story->services[i].code == NULL && seen++ == row)
+					break;
+			snprintf(line, sizeof line, "[x] %s (not in the list)", k->story->services[i].name);
+		} else if (row < own + k->n_matches) {
+			const catalogue_service *svc = &k->ctx->services->services[k->matches[row - own]];
+			snprintf(line, sizeof line, "[%c] %s", story_find_service(k->story, svc->code, NULL) >= 0 ? 'x' : ' ',
+				 svc->name);
+		} else if (validate_word_count(query) > 0) {
+			snprintf(line, sizeof line, "+ Not in the list: add \"%s\" as written", query);
+		} else {
+			snprintf(line, sizeof line, "+ Not in the list? Type its name in the search box, then choose this");
+		}
+		screen_put(after + r, 2, width, line, (int)row == k->item ? LOOK_SELECTED : LOOK_NORMAL);
+	}
+	free(query);
+	char chosen[2048];
+	int used = snprintf(chosen, sizeof chosen, "Chosen (%zu):", k->story->n_services);
+	for (size_t i = 0; i < k->story->n_services && used > 0 && (size_t)used < sizeof chosen; i++)
+		used += snprintf(chosen + used, sizeof chosen - (size_t)used, "%s %s", i ? ";" : "",
+				 k->story->services[i].name);
+	if (k->story->n_services == 0)
+		snprintf(chosen, sizeof chosen, "Chosen: none yet. Up and Down to move, Enter to choose.");
+	screen_put(limit - 1, 2, width, chosen, LOOK_TITLE);
+}
+
+/* The review's one-line summary of a step's answer. */
+static void review_value(const kiosk *k, size_t step, char *out, size_t outlen)
+{
+	const form_step *fs = &k->ctx->form->steps[step];
+	const story *s = k->story;
+	const char *answer = story_answer(s, step);
+	if (fs->type == STEP_SERVICES) {
+		int used = 0;
+		out[0] = '\0';
+		for (size_t i = 0; i < s->n_services && used >= 0 && (size_t)used < outlen; i++)
+			used += snprintf(out + used, outlen - (size_t)used, "%s%s", i ? "; " : "",
+					 s->services[i].name);
+		if (s->n_services == 0)
+			snprintf(out, outlen, "(none chosen)");
+	} else if (fs->type == STEP_POSTCODE && s->no_postcode) {
+		const char *from = story_postcode(s);
+		snprintf(out, outlen, "No postcode - the service's (%s)", from ? from : "not known");
+	} else if (fs->type == STEP_EMAIL && s->no_email) {
+		snprintf(out, outlen, "No email address - posted by a staff member");
+	} else if (fs->type == STEP_CHOICE && answer) {
+		snprintf(out, outlen, "%s", answer);
+		for (size_t i = 0; i < fs->n_options; i++)
+			if (strcmp(fs->options[i].value, answer) == 0)
+				snprintf(out, outlen, "%s", fs->options[i].label);
+	} else {
+		snprintf(out, outlen, "%s", answer && validate_word_count(answer) ? answer : "(no answer)");
+	}
+}
+
+/* Question steps in form order: review lists these. */
+static size_t question_steps(const kiosk *k, size_t *steps, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < k->ctx->form->n_steps && n < cap; i++)
+		if (wizard_step_is_question(&k->ctx->form->steps[i]))
+			steps[n++] = i;
+	return n;
+}
+
+static void draw_review_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	y = draw_paragraphs_fit(k, y, width, 3, fs->text, fs->n_text);
+	size_t steps[256];
+	size_t n = question_steps(k, steps, 256);
+	int rows = limit - 1 - y;
+	if (k->item < k->list_top)
+		k->list_top = k->item;
+	if (k->item >= k->list_top + rows)
+		k->list_top = k->item - rows + 1;
+	int label_width = width / 2 - 2 > 36 ? 36 : width / 2 - 2;
+	for (int r = 0; r < rows && (size_t)(k->list_top + r) < n; r++) {
+		size_t step = steps[k->list_top + r];
+		char value[2048], why[512];
+		review_value(k, step, value, sizeof value);
+		int problem = wizard_check(&k->wiz, step, why, sizeof why) != VALIDATE_OK;
+		screen_look look = k->list_top + r == k->item ? LOOK_SELECTED : LOOK_NORMAL;
+		char label[300];
+		snprintf(label, sizeof label, "%s%s", problem ? "! " : "  ", k->ctx->form->steps[step].title);
+		mvhline(y + r, 2, ' ', width);
+		if (look == LOOK_SELECTED) {
+			attron(A_REVERSE);
+			mvhline(y + r, 2, ' ', width);
+			attroff(A_REVERSE);
+		}
+		screen_put(y + r, 2, label_width, label, problem && look != LOOK_SELECTED ? LOOK_WARNING : look);
+		screen_put(y + r, 2 + label_width + 1, width - label_width - 1, value, look);
+	}
+	screen_put(limit - 1, 2, width, "Up and Down to choose an answer, Enter to change it.", LOOK_HINT);
+}
+
+static void draw_consent_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	y = draw_paragraphs(k, y, 2, width, limit - 3, fs->text, fs->n_text, 0);
+	if (y > limit - 3)
+		y = limit - 3;
+	draw_option(y, width, k->story->consent == 1, k->item == 0 && k->focus == FOCUS_FIELD,
+		    "Yes - they agree to their story being published");
+	draw_option(y + 1, width, k->story->consent == 0, k->item == 1 && k->focus == FOCUS_FIELD,
+		    "No - do not keep their story");
+	screen_put(limit - 1, 2, width, "Press Y or N (or Up/Down and Enter). There is no default.",
+		   LOOK_HINT);
+}
+
+static void draw_info_step(kiosk *k, const form_step *fs, int y, int limit)
+{
+	int width = COLS - 4;
+	int thanks = fs->type == STEP_THANKS;
+	/* The thank-you adds the reference and the Enter hint below its text. */
+	int total = draw_paragraphs(k, LINES, 2, width, LINES, fs->text, fs->n_text, 0) - LINES +
+		    (thanks ? 3 : 0);
+	int room = thanks ? limit - y : limit - 1 - y;
+	int most = total > room ? total - room : 0;
+	if (k->info_scroll > most)
+		k->info_scroll = most;
+	int end = draw_paragraphs(k, y, 2, width, limit - 1, fs->text, fs->n_text, k->info_scroll);
+	if (k->info_scroll < most)
+		screen_put(limit - 1, 2, width, "More below: press Down or Page Down.", LOOK_HINT);
+	if (fs->type == STEP_THANKS && end + 2 < limit) {
+		char ref[128];
+		snprintf(ref, sizeof ref, "Story reference: %.8s", k->story->id);
+		screen_put(end, 2, width, ref, LOOK_TITLE);
+		screen_put(end + 2, 2, width, "Press Enter when you are ready for the next person.",
+			   LOOK_HINT);
+	}
+}
+
+static void draw_sign_in(kiosk *k)
+{
+	int width = COLS - 4;
+	int limit = LINES - 4;
+	screen_put(3, 2, width, "Start of shift: please sign in", LOOK_TITLE);
+	int y = 5;
+	y += screen_wrap(y, 2, width, limit, 0,
+			 "Type your name or staff ID. It is saved with every story you take, "
+			 "until you end your shift from the menu (Esc).", LOOK_NORMAL);
+	y++;
+	int field_width = width < 50 ? width : 50;
+	y = draw_line_field(k, y, field_width);
+	screen_put(y + 1, 2, width, "You are:", LOOK_NORMAL);
+	for (int i = 0; i < 2; i++)
+		draw_option(y + 2 + i, width, k->role_choice == i, k->item == i + 1 && k->focus == FOCUS_FIELD,
+			    operator_role_labels[i]);
+	screen_put(limit - 1, 2, width, "Up and Down to move, Enter to choose, Ctrl-N to start.",
+		   LOOK_HINT);
+}
+
+static void draw(kiosk *k)
+{
+	erase();
+	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS) {
+		char ask[128];
+		snprintf(ask, sizeof ask, "Please make this window larger (at least %d x %d).",
+			 SCREEN_MIN_COLS, SCREEN_MIN_ROWS);
+		int w = screen_width_of(ask);
+		screen_put(LINES / 2, w < COLS ? (COLS - w) / 2 : 0, COLS, ask, LOOK_TITLE);
+		curs_set(0);
+		refresh();
+		return;
+	}
+	draw_frame(k);
+	int limit = LINES - 4;
+	if (k->story == NULL) {
+		curs_set(k->item == 0 && k->focus == FOCUS_FIELD ? 1 : 0);
+		draw_sign_in(k);
+		if (k->item == 0 && k->focus == FOCUS_FIELD)
+			move(k->field.cursor_y, k->field.cursor_x);
+		refresh();
+		return;
+	}
+	const form_step *fs = current_step(k);
+	screen_put(3, 2, COLS - 4, fs->title, LOOK_TITLE);
+	int y = 5;
+	int show_cursor = k->focus == FOCUS_FIELD && step_has_field(fs->type) &&
+			  (fs->type == STEP_TEXT || k->item == 0);
+	curs_set(show_cursor ? 1 : 0);
+	switch (fs->type) {
+	case STEP_TEXT:
+		draw_text_step(k, fs, y, limit);
+		break;
+	case STEP_LINE:
+	case STEP_USERNAME:
+	case STEP_POSTCODE:
+	case STEP_EMAIL:
+		draw_field_step(k, fs, y, limit);
+		break;
+	case STEP_CHOICE:
+		draw_choice_step(k, fs, y, limit);
+		break;
+	case STEP_SERVICES:
+		draw_services_step(k, fs, y, limit);
+		break;
+	case STEP_REVIEW:
+		draw_review_step(k, fs, y, limit);
+		break;
+	case STEP_CONSENT:
+		draw_consent_step(k, fs, y, limit);
+		break;
+	case STEP_INFO:
+	case STEP_THANKS:
+		draw_info_step(k, fs, y, limit);
+		break;
+	}
+	/* Everything else drawn after the field moved the cursor: put it back. */
+	if (show_cursor)
+		move(k->field.cursor_y, k->field.cursor_x);
+	refresh();
+}
+
+/* ---- dialogs ---- */
+
+/* Read one key, waking for signals; returns ERR on timeout. */
+static int read_key(wint_t *ch)
+{
+	int rc = get_wch(ch);
+	return rc;
+}
+
+static void draw_dialog(const char *title, const char *text, const char *const *choices,
+			size_t n_choices, int chosen)
+{
+	int width = COLS - 8 < 64 ? COLS - 8 : 64;
+	int rows = screen_wrap(LINES, 0, width - 4, LINES, 0, text, LOOK_NORMAL);
+	int height = rows + (int)n_choices + 5;
+	if (height > LINES - 2)
+		height = LINES - 2;
+	int y = (LINES - height) / 2, x = (COLS - width) / 2;
+	for (int r = 0; r < height; r++)
+		mvhline(y + r, x, ' ', width);
+	screen_box(y, x, height, width, 1);
+	screen_put(y, x + 2, width - 4, title, LOOK_TITLE);
+	screen_wrap(y + 2, x + 2, width - 4, y + height - 1 - (int)n_choices, 0, text, LOOK_NORMAL);
+	for (size_t i = 0; i < n_choices; i++) {
+		char row[256];
+		snprintf(row, sizeof row, " %s ", choices[i]);
+		screen_put(y + height - 1 - (int)n_choices + (int)i, x + 2, width - 4, row,
+			   (int)i == chosen ? LOOK_SELECTED : LOOK_NORMAL);
+	}
+	curs_set(0);
+	refresh();
+}
+
+/* A list of choices in a box; returns the index chosen, or -1 for Esc. Digits
+ * and the first letter of a choice pick it directly. */
+static int dialog_choose(kiosk *k, const char *title, const char *text,
+			 const char *const *choices, size_t n_choices, int initial)
+{
+	int chosen = initial;
+	for (;;) {
+		if (got_terminate)
+			return -1;
+		draw(k);
+		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS)
+			draw_dialog(title, text, choices, n_choices, chosen);
+		wint_t ch;
+		int rc = read_key(&ch);
+		if (rc == ERR)
+			continue;
+		if (rc == KEY_CODE_YES) {
+			if (ch == KEY_UP && chosen > 0)
+				chosen--;
+			else if (ch == KEY_DOWN && chosen + 1 < (int)n_choices)
+				chosen++;
+			else if (ch == KEY_ENTER)
+				return chosen;
+			continue;
+		}
+		if (ch == KEY_ESCAPE)
+			return -1;
+		if (ch == '\r' || ch == '\n')
+			return chosen;
+		if (ch == '\t')
+			chosen = (chosen + 1) % (int)n_choices;
+		if (ch >= '1' && ch <= '9' && (size_t)(ch - '1') < n_choices)
+			return (int)(ch - '1');
+	}
+}
+
+/* Ask before anything that loses words; the safe answer is the default. */
+static int confirm(kiosk *k, const char *title, const char *text, const char *yes,
+		   const char *no)
+{
+	const char *choices[2] = { no, yes };
+	for (;;) {
+		int chosen = dialog_choose(k, title, text, choices, 2, 0);
+		return chosen == 1;
+	}
+}
+
+static void show_help(kiosk *k)
+{
+	const char *text =
+		"Ctrl-N: next step (Enter too, except in story boxes).  "
+		"Ctrl-P: previous step; nothing typed is lost.  "
+		"Tab: move to the Back and Next buttons.  "
+		"Up/Down: move in lists; Enter chooses.  "
+		"Esc: this menu.  "
+		"In story boxes: arrows, Home/End, Page Up/Down, Backspace/Delete; Enter starts a new line.  "
+		"Nothing is kept unless they say Yes at the consent step.";
+	const char *choices[1] = { "Close" };
+	dialog_choose(k, "Help", text, choices, 1, 0);
+}
+
+static void quit_kiosk(kiosk *k)
+{
+	if (story_has_words(k) &&
+	    !confirm(k, "Quit StoryKiosk?",
+		     "The story in progress has not been saved and will be lost. Quit anyway?",
+		     "Quit and lose this story", "Keep going"))
+		return;
+	k->quit = 1;
+}
+
+static void open_menu(kiosk *k)
+{
+	if (k->story == NULL) {
+		const char *choices[] = { "1 Help", "2 Quit StoryKiosk", "3 Back" };
+		int chosen = dialog_choose(k, "Menu", "Sign in to start taking stories.", choices, 3, 2);
+		if (chosen == 0)
+			show_help(k);
+		else if (chosen == 1)
+			quit_kiosk(k);
+		return;
+	}
+	save_field(k);
+	const char *choices[] = { "1 Help: the keys", "2 Start again: discard this story",
+				  "3 End shift: sign out", "4 Quit StoryKiosk",
+				  "5 Back to the story" };
+	int chosen = dialog_choose(k, "Menu", "Choose with Up/Down and Enter, or press a number.",
+				   choices, 5, 4);
+	switch (chosen) {
+	case 0:
+		show_help(k);
+		break;
+	case 1:
+		if (!story_has_words(k) ||
+		    confirm(k, "Start again?", "Everything typed for this story will be deleted "
+			    "and cannot be brought back.", "Delete it and start again", "Keep the story"))
+			start_story(k);
+		break;
+	case 2:
+		if (!story_has_words(k) ||
+		    confirm(k, "End your shift?", "The story in progress has not been saved and "
+			    "will be deleted. End the shift anyway?", "End shift and delete it",
+			    "Keep the story"))
+			end_shift(k);
+		break;
+	case 3:
+		quit_kiosk(k);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- moving between steps ---- */
+
+static void finish_consent(kiosk *k)
+{
+	size_t consent_step = k->wiz.step;
+	if (k->story->consent == 0) {
+		if (confirm(k, "They said No",
+			    "Their story will not be kept: everything typed will be deleted now. "
+			    "Is that right?", "Yes, delete it", "No, go back")) {
+			start_story(k);
+			set_message(k, LOOK_WARNING, "The story was not kept, as they asked.");
+		}
+		return;
+	}
+	char msg[1024];
+	validate_verdict verdict = wizard_next(&k->wiz, msg, sizeof msg);
+	if (verdict != VALIDATE_OK) {
+		set_message(k, LOOK_ERROR, "%s", msg);
+		return;
+	}
+	if (store_save_story(k->ctx->queue, k->story) != 0) {
+		k->wiz.step = consent_step;
+		set_message(k, LOOK_ERROR, "The story could not be saved: %s. It is still here: "
+			    "press Ctrl-N to try again, or call IT.", store_error(k->ctx->queue));
+		return;
+	}
+	k->message[0] = '\0';
+	enter_step(k);
+}
+
+static void go_next(kiosk *k)
+{
+	const form_step *fs = current_step(k);
+	if (fs->type == STEP_THANKS) {
+		start_story(k);
+		return;
+	}
+	save_field(k);
+	if (fs->type == STEP_CONSENT) {
+		finish_consent(k);
+		return;
+	}
+	char msg[1024];
+	validate_verdict verdict = wizard_next(&k->wiz, msg, sizeof msg);
+	if (verdict == VALIDATE_BLOCK) {
+		set_message(k, LOOK_ERROR, "%s", msg);
+		if (fs->type == STEP_REVIEW) {
+			size_t steps[256];
+			size_t n = question_steps(k, steps, 256);
+			int problem = wizard_first_problem(&k->wiz, msg, sizeof msg);
+			for (size_t i = 0; i < n; i++)
+				if ((int)steps[i] == problem)
+					k->item = (int)i;
+		}
+		return;
+	}
+	if (verdict == VALIDATE_WARN) {
+		set_message(k, LOOK_WARNING, "%s Press Ctrl-N again to accept it.", msg);
+		return;
+	}
+	k->message[0] = '\0';
+	enter_step(k);
+}
+
+static void go_back(kiosk *k)
+{
+	if (current_step(k)->type == STEP_THANKS)
+		return;
+	save_field(k);
+	if (k->wiz.step == 0) {
+		set_message(k, LOOK_HINT, "This is the first step.");
+		return;
+	}
+	wizard_back(&k->wiz);
+	k->message[0] = '\0';
+	enter_step(k);
+}
+
+/* ---- keys per step ---- */
+
+static int move_item(kiosk *k, unsigned int key, int count)
+{
+	if (key == KEY_UP && k->item > 0) {
+		k->item--;
+		return 1;
+	}
+	if (key == KEY_DOWN && k->item + 1 < count) {
+		k->item++;
+		return 1;
+	}
+	if (key == KEY_UP && k->item < 0 && count > 0) {
+		k->item = 0;
+		return 1;
+	}
+	return key == KEY_UP || key == KEY_DOWN;
+}
+
+static int is_enter(int is_key, unsigned int ch)
+{
+	return is_key ? ch == KEY_ENTER : (ch == '\r' || ch == '\n');
+}
+
+static void edit_field(kiosk *k, int is_key, unsigned int ch)
+{
+	editor_result result = editor_key(&k->field, is_key, ch);
+	if (result == EDITOR_FULL)
+		set_message(k, LOOK_WARNING, "This answer has reached its limit of %zu characters.",
+			    k->field.max_chars);
+	else if (result == EDITOR_CHANGED && k->message_look != LOOK_ERROR)
+		k->message[0] = '\0';
+	else if (result == EDITOR_CHANGED)
+		k->message[0] = '\0';
+}
+
+static void toggle_service_row(kiosk *k)
+{
+	size_t own;
+	size_t n_rows = services_rows(k, &own);
+	if (k->item < 0 || (size_t)k->item >= n_rows)
+		return;
+	size_t row = (size_t)k->item;
+	story *s = k->story;
+	if (row < own) {
+		size_t seen = 0;
+		for (size_t i = 0; i < s->n_services; i++)
+			if (s->services[i].code == NULL && seen++ == row) {
+				story_remove_service(s, i);
+				break;
+			}
+		return;
+	}
+	if (row < own + k->n_matches) {
+		const catalogue_service *svc = &k->ctx->services->services[k->matches[row - own]];
+		int at = story_find_service(s, svc->code, NULL);
+		if (at >= 0) {
+			story_remove_service(s, (size_t)at);
+			set_message(k, LOOK_HINT, "Taken off: %s.", svc->name);
+			return;
+		}
+		if (story_add_service(s, svc->code, svc->name, svc->postcode) < 0)
+			fatal("out of memory");
+		/* A fresh search for the next one: stories often cover several services. */
+		editor_load(&k->field, NULL, 0, 200);
+		refresh_matches(k);
+		k->item = 0;
+		set_message(k, LOOK_HINT, "Added: %s. Search for another, or press Ctrl-N to go on.",
+			    svc->name);
+		return;
+	}
+	char *query = editor_text(&k->field);
+	validate_trim(query);
+	if (query[0] == '\0') {
+		set_message(k, LOOK_ERROR, "Type the service's name in the search box first, then "
+			    "choose 'Not in the list'.");
+	} else if (story_add_service(s, NULL, query, "") < 0) {
+		fatal("out of memory");
+	} else {
+		editor_load(&k->field, NULL, 0, 200);
+		refresh_matches(k);
+		k->item = 0;
+		set_message(k, LOOK_HINT, "Added as not in the list. The team will match it to a service.");
+	}
+	free(query);
+}
+
+static void services_key(kiosk *k, int is_key, unsigned int ch)
+{
+	size_t own;
+	size_t n_rows = services_rows(k, &own);
+	if (is_key && (ch == KEY_UP || ch == KEY_DOWN || ch == KEY_PPAGE || ch == KEY_NPAGE)) {
+		int step = ch == KEY_PPAGE || ch == KEY_NPAGE ? 10 : 1;
+		int delta = ch == KEY_UP || ch == KEY_PPAGE ? -step : step;
+		k->item += delta;
+		if (k->item < 0)
+			k->item = 0;
+		if (k->item >= (int)n_rows)
+			k->item = (int)n_rows - 1;
+		return;
+	}
+	if (is_enter(is_key, ch) || (!is_key && ch == ' ' && editor_length(&k->field) == 0)) {
+		toggle_service_row(k);
+		return;
+	}
+	editor_result result = editor_key(&k->field, is_key, ch);
+	if (result == EDITOR_CHANGED) {
+		refresh_matches(k);
+		k->item = 0;
+		k->list_top = 0;
+		k->message[0] = '\0';
+	}
+}
+
+/* A field with one extra choice below it (postcode, email). */
+static void field_with_option_key(kiosk *k, int is_key, unsigned int ch)
+{
+	story *s = k->story;
+	int *flag = current_step(k)->type == STEP_POSTCODE ? &s->no_postcode : &s->no_email;
+	if (is_key && (ch == KEY_UP || ch == KEY_DOWN)) {
+		k->item = ch == KEY_UP ? 0 : 1;
+		return;
+	}
+	if (k->item == 1) {
+		if (is_enter(is_key, ch) || (!is_key && ch == ' ')) {
+			*flag = !*flag;
+			if (*flag && is_enter(is_key, ch))
+				go_next(k);
+			return;
+		}
+		if (is_key)
+			return;
+		k->item = 0; /* typing goes to the box */
+	}
+	if (is_enter(is_key, ch)) {
+		go_next(k);
+		return;
+	}
+	size_t before = editor_length(&k->field);
+	edit_field(k, is_key, ch);
+	if (editor_length(&k->field) != before)
+		*flag = 0; /* typing an answer takes back "none" */
+}
+
+static void choice_key(kiosk *k, int is_key, unsigned int ch)
+{
+	const form_step *fs = current_step(k);
+	if (is_key && move_item(k, ch, (int)fs->n_options))
+		return;
+	int pick = -1;
+	if (is_enter(is_key, ch) && k->item >= 0)
+		pick = k->item;
+	else if (!is_key && ch >= '1' && ch <= '9' && (size_t)(ch - '1') < fs->n_options)
+		pick = (int)(ch - '1');
+	if (pick < 0)
+		return;
+	k->item = pick;
+	if (story_set_answer(k->story, k->wiz.step, fs->options[pick].value) != 0)
+		fatal("out of memory");
+	go_next(k);
+}
+
+static void consent_key(kiosk *k, int is_key, unsigned int ch)
+{
+	if (is_key && move_item(k, ch, 2))
+		return;
+	int pick = -1;
+	if (!is_key && (ch == 'y' || ch == 'Y'))
+		pick = 0;
+	else if (!is_key && (ch == 'n' || ch == 'N'))
+		pick = 1;
+	else if (is_enter(is_key, ch)) {
+		if (k->item < 0) {
+			set_message(k, LOOK_ERROR, "Ask them, then choose Yes or No. There is no default.");
+			return;
+		}
+		pick = k->item;
+	}
+	if (pick < 0)
+		return;
+	k->item = pick;
+	k->story->consent = pick == 0 ? 1 : 0;
+	if (is_enter(is_key, ch))
+		go_next(k);
+}
+
+static void review_key(kiosk *k, int is_key, unsigned int ch)
+{
+	size_t steps[256];
+	size_t n = question_steps(k, steps, 256);
+	if (is_key && move_item(k, ch, (int)n))
+		return;
+	if (is_enter(is_key, ch) && k->item >= 0 && (size_t)k->item < n) {
+		wizard_jump(&k->wiz, steps[k->item]);
+		k->message[0] = '\0';
+		enter_step(k);
+		set_message(k, LOOK_HINT, "Change the answer, then press Ctrl-N to go back to the review.");
+	}
+}
+
+static void step_key(kiosk *k, int is_key, unsigned int ch)
+{
+	const form_step *fs = current_step(k);
+	switch (fs->type) {
+	case STEP_TEXT:
+		edit_field(k, is_key, ch);
+		break;
+	case STEP_LINE:
+	case STEP_USERNAME:
+		if (is_enter(is_key, ch))
+			go_next(k);
+		else
+			edit_field(k, is_key, ch);
+		break;
+	case STEP_POSTCODE:
+	case STEP_EMAIL:
+		field_with_option_key(k, is_key, ch);
+		break;
+	case STEP_CHOICE:
+		choice_key(k, is_key, ch);
+		break;
+	case STEP_SERVICES:
+		services_key(k, is_key, ch);
+		break;
+	case STEP_REVIEW:
+		review_key(k, is_key, ch);
+		break;
+	case STEP_CONSENT:
+		consent_key(k, is_key, ch);
+		break;
+	case STEP_INFO:
+	case STEP_THANKS:
+		if (is_enter(is_key, ch))
+			go_next(k);
+		else if (is_key && (ch == KEY_DOWN || ch == KEY_NPAGE))
+			k->info_scroll += ch == KEY_DOWN ? 1 : 10;
+		else if (is_key && (ch == KEY_UP || ch == KEY_PPAGE))
+			k->info_scroll -= ch == KEY_UP ? 1 : 10;
+		if (k->info_scroll < 0)
+			k->info_scroll = 0;
+		break;
+	}
+}
+
+static void try_sign_in(kiosk *k)
+{
+	char *name = editor_text(&k->field);
+	validate_trim(name);
+	if (name[0] == '\0') {
+		set_message(k, LOOK_ERROR, "Type your name or staff ID first.");
+		k->item = 0;
+		free(name);
+		return;
+	}
+	if (k->role_choice < 0) {
+		set_message(k, LOOK_ERROR, "Choose whether you are a staff member or a volunteer.");
+		k->item = 1;
+		free(name);
+		return;
+	}
+	k->operator_name = name;
+	k->operator_role = operator_roles[k->role_choice];
+	start_story(k);
+}
+
+static void sign_in_key(kiosk *k, int is_key, unsigned int ch)
+{
+	if (is_key && (ch == KEY_UP || ch == KEY_DOWN)) {
+		move_item(k, ch, 3);
+		return;
+	}
+	if (k->item == 0) {
+		if (is_enter(is_key, ch))
+			k->item = 1;
+		else
+			edit_field(k, is_key, ch);
+		return;
+	}
+	if (is_enter(is_key, ch) || (!is_key && ch == ' ')) {
+		k->role_choice = k->item - 1;
+		try_sign_in(k);
+	} else if (!is_key && ch >= 0x20) {
+		k->item = 0;
+		edit_field(k, is_key, ch);
+	}
+}
+
+/* One key from the keyboard, at any screen. */
+static void handle_key(kiosk *k, int is_key, unsigned int ch)
+{
+	if (is_key && ch == KEY_RESIZE)
+		return;
+	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)
+		return; /* nothing can be seen, so nothing is changed */
+	if (!is_key && ch == KEY_ESCAPE) {
+		open_menu(k);
+		return;
+	}
+	if (!is_key && ch == '\t') {
+		k->focus = k->focus == FOCUS_FIELD ? FOCUS_BACK :
+			   k->focus == FOCUS_BACK  ? FOCUS_NEXT : FOCUS_FIELD;
+		return;
+	}
+	if (is_key && ch == KEY_BTAB) {
+		k->focus = k->focus == FOCUS_FIELD ? FOCUS_NEXT :
+			   k->focus == FOCUS_NEXT  ? FOCUS_BACK : FOCUS_FIELD;
+		return;
+	}
+	if (k->story == NULL) {
+		if (!is_key && ch == KEY_CTRL('n'))
+			try_sign_in(k);
+		else if (k->focus == FOCUS_FIELD)
+			sign_in_key(k, is_key, ch);
+		else if (is_enter(is_key, ch) && k->focus == FOCUS_NEXT)
+			try_sign_in(k);
+		else if (!is_key)
+			k->focus = FOCUS_FIELD;
+		return;
+	}
+	if (!is_key && ch == KEY_CTRL('n')) {
+		go_next(k);
+		return;
+	}
+	if (!is_key && ch == KEY_CTRL('p')) {
+		go_back(k);
+		return;
+	}
+	if (k->focus != FOCUS_FIELD) {
+		if (is_enter(is_key, ch)) {
+			enum focus pressed = k->focus;
+			k->focus = FOCUS_FIELD;
+			if (pressed == FOCUS_NEXT)
+				go_next(k);
+			else
+				go_back(k);
+			return;
+		}
+		if (is_key && (ch == KEY_LEFT || ch == KEY_RIGHT)) {
+			k->focus = ch == KEY_LEFT ? FOCUS_BACK : FOCUS_NEXT;
+			return;
+		}
+		k->focus = FOCUS_FIELD; /* typing returns to the field */
+	}
+	step_key(k, is_key, ch);
+}
+
+int ui_capture(const ui_context *ctx)
+{
+	kiosk k;
+	memset(&k, 0, sizeof k);
+	k.ctx = ctx;
+	k.loaded_step = SIZE_MAX;
+	k.role_choice = -1;
+	k.matches = calloc(ctx->services->n_services + 1, sizeof *k.matches);
+	if (k.matches == NULL)
+		fatal("out of memory");
+	install_signals();
+	ui_init();
+	end_shift(&k);
+	while (!k.quit && !got_terminate) {
+		draw(&k);
+		wint_t ch;
+		int rc = read_key(&ch);
+		if (got_interrupt) {
+			got_interrupt = 0;
+			quit_kiosk(&k);
+			continue;
+		}
+		if (rc == ERR)
+			continue;
+		handle_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
+		/* Take a paste in one go: draw once it has all arrived. */
+		nodelay(stdscr, TRUE);
+		for (int n = 0; n < PASTE_BATCH && !k.quit; n++) {
+			rc = read_key(&ch);
+			if (rc == ERR)
+				break;
+			handle_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
+		}
+		nodelay(stdscr, FALSE);
+		timeout(INPUT_POLL_MS);
+	}
+	ui_end();
+	story_free(k.story);
+	editor_clear(&k.field);
+	free(k.operator_name);
+	free(k.matches);
+	return EXIT_OK;
+}
