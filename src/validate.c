@@ -22,7 +22,7 @@
 #define EMAIL_LABEL_MAX 63
 #define USERNAME_MIN 3
 #define USERNAME_MAX 30
-#define SQUASHED_BLOCK_MIN 4 /* shorter words spelt out with dots are too rare to matter */
+#define SQUASHED_BLOCK_MIN 4 /* initials like "A.S.S." can spell a short word by accident */
 #define EMAIL_PART_MIN 3     /* a shorter local part turns up in most usernames by chance */
 #define EMAIL_PIECE_MIN 4
 
@@ -891,13 +891,28 @@ static int has_year_or_age(const wchar_t *name, size_t n)
 	return 0;
 }
 
+/* A combining mark or joiner that belongs to the letter before it: accents
+ * typed decomposed ("e" + U+0308), Indic viramas, ZWJ/ZWNJ. C has no test
+ * for marks, so this takes zero width as the sign, less the invisible
+ * characters that only space, join words or reorder text (a way to hide a
+ * word or disguise one name as another). */
+static int is_letter_mark(wchar_t wc)
+{
+	uint32_t c = (uint32_t)wc;
+
+	if (iswcntrl((wint_t)wc) || wcwidth(wc) != 0 || is_unsafe_cp(c))
+		return 0;
+	return !(c == 0x061C || c == 0x180E || c == 0x200B || c == 0x200E ||
+		 c == 0x200F || (c >= 0x2060 && c <= 0x206F) || c == 0xFEFF);
+}
+
 validate_verdict validate_username(const char *username, const char *email,
 				   const validate_wordlists *lists,
 				   char *msg, size_t msglen)
 {
 	wchar_t name[USERNAME_MAX], lower[USERNAME_MAX];
 	size_t bytes, chars, n = 0, used = 0;
-	int has_letter = 0;
+	int has_letter = 0, after_letter = 0;
 	mbstate_t state;
 
 	set_msg(msg, msglen, "");
@@ -918,14 +933,19 @@ validate_verdict validate_username(const char *username, const char *email,
 
 	/* The locale decides which characters are letters, in any script; in a
 	 * locale that is not UTF-8, mbrtowc fails on accented text and the
-	 * username is refused rather than misread. */
+	 * username is refused rather than misread. Marks are counted in the
+	 * length but left out of name[], so words are matched on their letters. */
 	memset(&state, 0, sizeof state);
 	while (used < bytes) {
 		wchar_t wc;
 		size_t k = mbrtowc(&wc, username + used, bytes - used, &state);
 		if (k == 0 || k == (size_t)-1 || k == (size_t)-2 || n == USERNAME_MAX)
 			return say(VALIDATE_BLOCK, msg, msglen, USERNAME_CHARS);
-		if (iswalpha((wint_t)wc))
+		used += k;
+		if (after_letter && is_letter_mark(wc))
+			continue;
+		after_letter = iswalpha((wint_t)wc) != 0;
+		if (after_letter)
 			has_letter = 1;
 		else if (!is_digit((uint32_t)wc) && wc != L' ' && wc != L'-' && wc != L'_' &&
 			 wc != L'.')
@@ -933,14 +953,13 @@ validate_verdict validate_username(const char *username, const char *email,
 		name[n] = wc;
 		lower[n] = (wchar_t)towlower((wint_t)wc);
 		n++;
-		used += k;
 	}
-	if (name[0] == L' ' || name[n - 1] == L' ')
-		return say(VALIDATE_BLOCK, msg, msglen,
-			   "A username cannot start or end with a space.");
 	if (!has_letter)
 		return say(VALIDATE_BLOCK, msg, msglen,
 			   "A username needs at least one letter, like BlueHeron.");
+	if (name[0] == L' ' || name[n - 1] == L' ')
+		return say(VALIDATE_BLOCK, msg, msglen,
+			   "A username cannot start or end with a space.");
 	/* The word is not repeated: the message may be read out beside the patient. */
 	if (lists && is_offensive(name, lower, n, &lists->blocked))
 		return say(VALIDATE_BLOCK, msg, msglen,

@@ -504,6 +504,21 @@ TEST(username_accented_and_other_scripts)
 	USERNAME_IS("Gar\xC3\xA7on-Bleu", NULL, VALIDATE_WARN); /* two capitalised words */
 }
 
+TEST(username_combining_marks_belong_to_their_letter)
+{
+	/* "café garden" typed decomposed: e then U+0301. */
+	USERNAME_IS("cafe\xCC\x81 garden", NULL, VALIDATE_OK);
+	/* नमस्ते: the virama U+094D is not a letter to iswalpha. */
+	USERNAME_IS("\xE0\xA4\xA8\xE0\xA4\xAE\xE0\xA4\xB8\xE0\xA5\x8D\xE0\xA4\xA4"
+		    "\xE0\xA5\x87", NULL, VALIDATE_OK);
+	USERNAME_IS("\xCC\x81" "abc", NULL, VALIDATE_BLOCK);      /* mark on nothing */
+	USERNAME_IS("abc-\xCC\x81", NULL, VALIDATE_BLOCK);        /* mark on a dash */
+	USERNAME_IS("Blue\xE2\x80\x8BHeron", NULL, VALIDATE_BLOCK); /* zero-width space */
+	USERNAME_IS("Blue\xE2\x80\x8FHeron", NULL, VALIDATE_BLOCK); /* right-to-left mark */
+	/* Marks cannot hide a word: they are ignored when matching. */
+	USERNAME_IS("fu\xCC\x81" "ck", NULL, VALIDATE_BLOCK);
+}
+
 TEST(username_length_counts_characters)
 {
 	char name[128];
@@ -865,6 +880,7 @@ int main(void)
 
 	RUN(username_ok);
 	RUN(username_accented_and_other_scripts);
+	RUN(username_combining_marks_belong_to_their_letter);
 	RUN(username_length_counts_characters);
 	RUN(username_bad_characters);
 	RUN(username_needs_a_letter_and_no_edge_spaces);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# run.sh - run every test: the unit test binaries, then the end-to-end tests
+# that drive the real kiosk in tmux. Each prints "ok - NAME" / "not ok - NAME"
+# lines; this adds them up and ends with "N passed, N failed, N skipped".
+# Usage: bash tests/run.sh [PATTERN]   (PATTERN picks test files by name)
+set -u
+cd "$(dirname "$0")/.." || exit 70
+
+unit_dir=${STORYKIOSK_UNIT_DIR:-build/tests}
+pattern=${1:-}
+passed=0 failed=0 skipped=0
+failed_names=()
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+# Count one test program's output; show it in full when anything failed.
+tally() {
+	local name=$1 log=$2 status=$3
+	local ok bad skip
+	skip=$(grep -c '^ok - .*# SKIP' "$log")
+	ok=$(( $(grep -c '^ok - ' "$log") - skip ))
+	bad=$(grep -c '^not ok - ' "$log")
+	if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		# A crash or an error before any case reported: count it as a failure.
+		bad=1
+		echo "not ok - $name exited with status $status" >> "$log"
+	fi
+	passed=$((passed + ok)); failed=$((failed + bad)); skipped=$((skipped + skip))
+	if [ "$bad" -gt 0 ]; then
+		failed_names+=("$name")
+		echo "---- $name: $bad failed"
+		cat "$log"
+		echo "----"
+	else
+		printf '%-40s %3d passed%s\n' "$name" "$ok" "$([ "$skip" -gt 0 ] && echo ", $skip skipped")"
+	fi
+}
+
+for test in "$unit_dir"/test_*; do
+	[ -x "$test" ] || continue
+	name=unit/$(basename "$test")
+	[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
+	log=$log_dir/$(basename "$test").log
+	"$test" > "$log" 2>&1
+	tally "$name" "$log" $?
+done
+
+for test in tests/e2e/test_*.sh; do
+	[ -f "$test" ] || continue
+	name=e2e/$(basename "$test" .sh)
+	[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
+	log=$log_dir/$(basename "$test").log
+	timeout 300 bash "$test" > "$log" 2>&1
+	tally "$name" "$log" $?
+done
+
+if [ $((passed + failed)) -eq 0 ]; then
+	echo "no tests ran"
+	failed=1
+fi
+[ ${#failed_names[@]} -gt 0 ] && echo "failed: ${failed_names[*]}"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
