@@ -23,8 +23,7 @@ CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes \
 PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,\
 	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid 2>/dev/null))
 CPPFLAGS += -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -DNCURSES_WIDECHAR=1 \
-	-DSTORYKIOSK_VERSION=\"$(VERSION)\" -DSTORYKIOSK_DATADIR=\"$(DATADIR)\" \
-	-Isrc $(PKG_CFLAGS)
+	-DSTORYKIOSK_VERSION=\"$(VERSION)\" -I$(BUILD) -Isrc $(PKG_CFLAGS)
 CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid 2>/dev/null)
 UI_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 
@@ -51,6 +50,17 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit -o $@ $< $(CORE_OBJ) $(CORE_LIBS) $(LDLIBS)
+
+# paths.c bakes in DATADIR: rebuild it whenever PREFIX or DATADIR changes, so
+# "make; sudo make install PREFIX=/usr" installs a binary that looks in /usr.
+$(BUILD)/datadir.h: FORCE
+	@mkdir -p $(BUILD)
+	@echo '#define STORYKIOSK_DATADIR "$(DATADIR)"' > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+
+$(BUILD)/src/paths.o: $(BUILD)/datadir.h
+
+FORCE:
 
 -include $(CORE_OBJ:.o=.d) $(UI_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)
 
@@ -97,4 +107,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan storykiosk
 
-.PHONY: all deps deps-test run unit check asan install uninstall clean
+.PHONY: FORCE all deps deps-test run unit check asan install uninstall clean

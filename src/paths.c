@@ -9,9 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef STORYKIOSK_DATADIR
-#define STORYKIOSK_DATADIR "/usr/local/share/storykiosk"
-#endif
+#include "datadir.h" /* STORYKIOSK_DATADIR, written by the Makefile */
 
 int paths_default_db(char *out, size_t outlen)
 {
@@ -37,6 +35,11 @@ static int has_default_form(const char *dir)
 
 void paths_data_dir(char *out, size_t outlen)
 {
+	const char *chosen = getenv("STORYKIOSK_DATA_DIR");
+	if (chosen != NULL && chosen[0] != '\0') {
+		snprintf(out, outlen, "%s", chosen);
+		return;
+	}
 	char exe[4096];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (len > 0) {

@@ -9,8 +9,9 @@
  * ~/.local/share/storykiosk/queue.db. 0, or -1 when no home is known. */
 int paths_default_db(char *out, size_t outlen);
 
-/* The directory holding forms/ and data/: beside the running binary when it
- * is run from the source tree, else the installed data directory. */
+/* The directory holding forms/ and data/: $STORYKIOSK_DATA_DIR when set, else
+ * beside the running binary when it is run from the source tree, else the
+ * installed data directory. */
 void paths_data_dir(char *out, size_t outlen);
 
 /* Create dir and any missing parents; the last is created mode 0700. 0 or -1
