@@ -15,7 +15,7 @@
 #include "validate.h"
 
 /* Limits; storykiosk-services(5) lists them. */
-#define CATALOGUE_MAX_BYTES (8 * 1024 * 1024)
+#define CATALOGUE_MAX_BYTES ((size_t)8 * 1024 * 1024)
 #define CATALOGUE_MAX_LINE 4096
 #define CATALOGUE_MAX_CODE 40
 #define CATALOGUE_MAX_NAME 200  /* characters */

@@ -8,6 +8,6 @@
 void fatal_set_cleanup(void (*fn)(void));
 
 /* Restore the terminal, print "storykiosk: MESSAGE" to stderr and exit with EXIT_SOFTWARE. */
-_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif

@@ -12,7 +12,7 @@
 #include "validate.h"
 
 /* Limits, in bytes unless they say characters; storykiosk-form(5) lists them. */
-#define FORM_MAX_BYTES (1024 * 1024)
+#define FORM_MAX_BYTES ((size_t)1024 * 1024)
 #define FORM_MAX_LINE 4096
 #define FORM_MAX_KEY 40
 #define FORM_MAX_IDENT 40       /* name, version, consent_version, option values */
