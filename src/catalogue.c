@@ -19,7 +19,7 @@
 #define CATALOGUE_MAX_LINE 4096
 #define CATALOGUE_MAX_CODE 40
 #define CATALOGUE_MAX_NAME 200  /* characters */
-#define CATALOGUE_MAX_QUERY 1024 /* bytes of folded query; the rest is ignored */
+#define CATALOGUE_MAX_QUERY 1024 /* bytes of folded query; more is ignored */
 
 #if defined(__GNUC__)
 #define CATALOGUE_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -123,9 +123,10 @@ static int joins_words(const char *rest, size_t len, const mbstate_t *state)
 
 /* Appends the words of text to out, folded to lower case, each word after one
  * space: " older peoples medicine". Words are runs of letters and digits;
- * apostrophes vanish so "People's" is one word, and "A&E" stays one word. Folding follows the locale
- * (towlower); bytes the locale cannot decode are kept as word bytes, so that
- * the load and the search still agree in a non-UTF-8 locale. */
+ * apostrophes vanish so "People's" is one word, and "A&E" stays one word.
+ * Folding follows the locale (towlower); bytes the locale cannot decode are
+ * kept as word bytes, so the load and the search still agree in a non-UTF-8
+ * locale. */
 static void fold_words(const char *text, folded_text *out)
 {
 	mbstate_t state;

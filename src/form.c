@@ -1,6 +1,6 @@
 /* form.c - reads a form file (storykiosk-form(5)) into the wizard's steps and
  * checks the whole form, so that a ward never starts on a form with a mistake
- * in it. Pure: form_parse works on memory; form_load only adds reading a file. */
+ * in it. Pure: form_parse works on memory; form_load adds reading the file. */
 #include "form.h"
 
 #include <errno.h>
@@ -11,11 +11,11 @@
 
 #include "validate.h"
 
-/* Limits, in bytes unless they say characters; storykiosk-form(5) lists them. */
+/* Limits in bytes unless they say characters; storykiosk-form(5) has them. */
 #define FORM_MAX_BYTES ((size_t)1024 * 1024)
 #define FORM_MAX_LINE 4096
 #define FORM_MAX_KEY 40
-#define FORM_MAX_IDENT 40       /* name, version, consent_version, option values */
+#define FORM_MAX_IDENT 40       /* name, versions, option values */
 #define FORM_MAX_STEPS 100
 #define FORM_MAX_OPTIONS 12     /* more would not fit one 80x24 screen */
 #define FORM_MAX_TITLE 60       /* characters: must fit the progress line */

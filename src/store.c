@@ -40,8 +40,8 @@ static const char *const statement_sql[SQL_COUNT] = {
 		"INSERT INTO stories (id, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username, postcode,"
 		" postcode_from_service, email, posted_by_staff, consent_given,"
-		" consent_version, status)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, 'queued')",
+		" consent_version, status, reference)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, 'queued', ?16)",
 	[SQL_INSERT_ANSWER] =
 		"INSERT INTO answers (story_id, position, step_key, value) VALUES (?1, ?2, ?3, ?4)",
 	[SQL_INSERT_SERVICE] =
@@ -74,7 +74,7 @@ static const char schema_v1[] =
 	" consent_version TEXT NOT NULL,"
 	" status TEXT NOT NULL DEFAULT 'queued'"
 	"  CHECK (status IN ('queued', 'sending', 'delivered', 'failed', 'withdrawn')),"
-	" CHECK ((email IS NULL) = (posted_by_staff = 1))"
+	" CHECK (posted_by_staff = 0 OR email IS NULL)"
 	");"
 	"CREATE INDEX stories_by_status ON stories (status, consented_at);"
 	"CREATE INDEX stories_by_consent ON stories (consented_at, id);"
@@ -102,8 +102,44 @@ static const char schema_v1[] =
 	");"
 	"CREATE INDEX audit_by_story ON audit (story_id, id);";
 
+/* Version 2: the short reference people quote to withdraw, and what delivery
+ * needs to know about each story. */
+static const char schema_v2[] =
+	"ALTER TABLE stories ADD COLUMN reference TEXT;"
+	"UPDATE stories SET reference = storykiosk_reference(id);"
+	"CREATE UNIQUE INDEX stories_by_reference ON stories (reference);"
+	"ALTER TABLE stories ADD COLUMN exported_at TEXT;"
+	"ALTER TABLE stories ADD COLUMN delivered_at TEXT;"
+	"ALTER TABLE stories ADD COLUMN delivered_to TEXT;"
+	"ALTER TABLE stories ADD COLUMN attempt_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE stories ADD COLUMN next_attempt_at TEXT;"
+	"ALTER TABLE stories ADD COLUMN contact_erased_at TEXT;"
+	"ALTER TABLE stories ADD COLUMN withdrawn_at TEXT;"
+	"ALTER TABLE stories ADD COLUMN withdrawal_pending INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE attempts ("
+	" id INTEGER PRIMARY KEY,"
+	" story_id TEXT NOT NULL,"
+	" at TEXT NOT NULL,"
+	" target TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('story', 'withdrawal')),"
+	" outcome TEXT NOT NULL,"
+	" code TEXT,"
+	" message TEXT"
+	");"
+	"CREATE INDEX attempts_by_story ON attempts (story_id, id);"
+	"CREATE TABLE sync_runs ("
+	" id INTEGER PRIMARY KEY,"
+	" started_at TEXT NOT NULL,"
+	" finished_at TEXT,"
+	" target TEXT NOT NULL,"
+	" delivered INTEGER NOT NULL DEFAULT 0,"
+	" already_there INTEGER NOT NULL DEFAULT 0,"
+	" failed INTEGER NOT NULL DEFAULT 0,"
+	" left_over INTEGER NOT NULL DEFAULT 0"
+	");";
+
 /* Each entry migrates from user_version i to i + 1. */
-static const char *const migrations[] = { schema_v1 };
+static const char *const migrations[] = { schema_v1, schema_v2 };
 
 struct store {
 	sqlite3 *db;
@@ -168,8 +204,27 @@ static int read_user_version(store *st, int *version)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* storykiosk_reference(id): the short reference, so migrations can fill it in SQL. */
+static void reference_function(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const unsigned char *id = sqlite3_value_text(argv[0]);
+	char reference[STORY_REFERENCE_SIZE];
+	if (id == NULL || story_reference((const char *)id, reference, sizeof reference) != 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, reference, -1, SQLITE_TRANSIENT);
+}
+
 static int migrate(store *st)
 {
+	if (sqlite3_create_function(st->db, "storykiosk_reference", 1,
+				    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, reference_function,
+				    NULL, NULL) != SQLITE_OK) {
+		set_error(st, "registering a function: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
 	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
 	if (exec_sql(st, "BEGIN IMMEDIATE", "starting the schema upgrade") != 0)
 		return -1;
@@ -313,7 +368,8 @@ static int insert_story_row(store *st, const story *s, const char *now)
 	    bind_int(st, stmt, 12, s->no_postcode ? 1 : 0) ||
 	    bind_text(st, stmt, 13, email) ||
 	    bind_int(st, stmt, 14, email == NULL ? 1 : 0) ||
-	    bind_text(st, stmt, 15, f->consent_version ? f->consent_version : f->version))
+	    bind_text(st, stmt, 15, f->consent_version ? f->consent_version : f->version) ||
+	    bind_text(st, stmt, 16, s->reference))
 		return -1;
 	return run_statement(st, SQL_INSERT_STORY, "saving the story");
 }
@@ -453,17 +509,24 @@ int store_list(store *st, const char *status, FILE *out)
 	return finish_report(st, stmt, rc, out);
 }
 
-/* Resolve a full id or a unique prefix to the full id. 0, 1 (none/several), -1. */
+/* Resolve a reference ("ABCD-EFGH"), a full id or a unique id prefix to the
+ * full id. 0, 1 (none or several), -1 on error. */
 static int resolve_id(store *st, const char *wanted, char *id, size_t idlen)
 {
-	if (strlen(wanted) < 4 || strlen(wanted) > 36 || strspn(wanted, "0123456789abcdefABCDEF-") != strlen(wanted)) {
-		set_error(st, "give the story's id, or at least its first 4 characters "
-			  "(as shown by 'storykiosk list')");
+	char reference[STORY_REFERENCE_SIZE];
+	int by_reference = story_normalise_reference(wanted, reference, sizeof reference) == 0;
+	size_t len = strlen(wanted);
+	int by_id = len >= 4 && len <= 36 && strspn(wanted, "0123456789abcdefABCDEF-") == len;
+	if (!by_reference && !by_id) {
+		set_error(st, "give the story's reference (like ABCD-EFGH), or its id or at least "
+			  "the first 4 characters of it (as shown by 'storykiosk list')");
 		return 1;
 	}
 	sqlite3_stmt *stmt = prepare_report(st,
-		"SELECT id FROM stories WHERE substr(id, 1, length(?1)) = lower(?1) LIMIT 2");
-	if (stmt == NULL || bind_text(st, stmt, 1, wanted) != 0) {
+		"SELECT id FROM stories WHERE reference = ?2"
+		" OR (?1 IS NOT NULL AND substr(id, 1, length(?1)) = lower(?1)) LIMIT 2");
+	if (stmt == NULL || bind_text(st, stmt, 1, by_id ? wanted : NULL) != 0 ||
+	    bind_text(st, stmt, 2, by_reference ? reference : NULL) != 0) {
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -479,7 +542,7 @@ static int resolve_id(store *st, const char *wanted, char *id, size_t idlen)
 	}
 	if (found == 1)
 		return 0;
-	set_error(st, found == 0 ? "no story in this queue has an id starting with that"
+	set_error(st, found == 0 ? "no story in this queue has that reference or id"
 				 : "several stories have an id starting with that; give more of it");
 	return 1;
 }
@@ -489,7 +552,8 @@ static int show_story_row(store *st, const char *id, FILE *out)
 	sqlite3_stmt *stmt = prepare_report(st,
 		"SELECT status, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username,"
-		" postcode IS NOT NULL, postcode_from_service, posted_by_staff, consent_version"
+		" postcode IS NOT NULL, postcode_from_service, posted_by_staff, consent_version,"
+		" reference"
 		" FROM stories WHERE id = ?1");
 	if (stmt == NULL || bind_text(st, stmt, 1, id) != 0) {
 		sqlite3_finalize(stmt);
@@ -497,7 +561,8 @@ static int show_story_row(store *st, const char *id, FILE *out)
 	}
 	int rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW) {
-		fprintf(out, "Story      %s\nStatus     %s\nStarted    %s\nConsented  %s\n", id,
+		fprintf(out, "Story      %s\nReference  %s\nStatus     %s\nStarted    %s\nConsented  %s\n",
+			id, (const char *)sqlite3_column_text(stmt, 14),
 			(const char *)sqlite3_column_text(stmt, 0),
 			(const char *)sqlite3_column_text(stmt, 1),
 			(const char *)sqlite3_column_text(stmt, 2));

@@ -2,11 +2,58 @@
  * here is wiped before it is freed so the next person's session cannot find it. */
 #include "story.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <uuid.h>
+
+/* 32 symbols, none of which can be misread as another: no 0/O, no 1/I. */
+static const char reference_alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+int story_reference(const char *id, char *out, size_t outlen)
+{
+	unsigned long long bits = 0;
+	int digits = 0;
+	for (const char *p = id; *p && digits < 10; p++) {
+		if (*p == '-')
+			continue;
+		const char *hex = "0123456789abcdef";
+		const char *at = strchr(hex, *p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+		if (at == NULL)
+			return -1;
+		bits = bits << 4 | (unsigned long long)(at - hex);
+		digits++;
+	}
+	if (digits < 10 || outlen < STORY_REFERENCE_SIZE)
+		return -1;
+	for (int i = 7; i >= 0; i--) {
+		out[i < 4 ? i : i + 1] = reference_alphabet[bits & 31];
+		bits >>= 5;
+	}
+	out[4] = '-';
+	out[9] = '\0';
+	return 0;
+}
+
+int story_normalise_reference(const char *typed, char *out, size_t outlen)
+{
+	char symbols[9];
+	int n = 0;
+	for (const char *p = typed; *p; p++) {
+		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+		if (c == '-' || c == ' ')
+			continue;
+		if (n == 8 || strchr(reference_alphabet, c) == NULL)
+			return -1;
+		symbols[n++] = c;
+	}
+	if (n != 8 || outlen < STORY_REFERENCE_SIZE)
+		return -1;
+	snprintf(out, outlen, "%.4s-%.4s", symbols, symbols + 4);
+	return 0;
+}
 
 static void wipe_string(char *text)
 {
@@ -43,6 +90,10 @@ story *story_new(const form *f, const char *operator_name,
 	uuid_t uuid;
 	uuid_generate_random(uuid);
 	uuid_unparse_lower(uuid, s->id);
+	if (story_reference(s->id, s->reference, sizeof s->reference) != 0) {
+		story_free(s);
+		return NULL;
+	}
 	time_t now = time(NULL);
 	struct tm utc;
 	if (gmtime_r(&now, &utc) == NULL ||

@@ -14,9 +14,13 @@ typedef struct {
 	char *postcode; /* the site's postcode, or "" when unknown */
 } story_service;
 
+/* Characters of a reference: "ABCD-EFGH" and its terminator. */
+#define STORY_REFERENCE_SIZE 10
+
 /* A story in progress. answers[i] belongs to form step i. */
 typedef struct {
 	char id[37];            /* v4 UUID, given when the story is started */
+	char reference[STORY_REFERENCE_SIZE]; /* short form of id to quote when withdrawing */
 	char created_at[32];    /* UTC, ISO 8601 */
 	const form *form;
 	char *operator_name;
@@ -33,6 +37,14 @@ typedef struct {
 /* Start a story on form f for the signed-in operator: new UUID, created now. */
 story *story_new(const form *f, const char *operator_name,
 		 const char *operator_role);
+
+/* Write the short reference for a story id: 40 bits of the UUID as 8
+ * characters with no 0/O or 1/I, grouped "ABCD-EFGH". -1 when id is not a UUID. */
+int story_reference(const char *id, char *out, size_t outlen);
+
+/* Normalise a typed reference ("abcd efgh", "ABCDEFGH") to "ABCD-EFGH";
+ * -1 when it cannot be one. */
+int story_normalise_reference(const char *typed, char *out, size_t outlen);
 
 /* Overwrite every answer in memory, then free (NULL is fine). */
 void story_free(story *s);

@@ -253,19 +253,28 @@ static int story_has_words(const kiosk *k)
 
 /* ---- drawing ---- */
 
+/* The paragraph with every {operator} replaced by the signed-in name. */
 static char *expand_operator(const kiosk *k, const char *text)
 {
+	static const char mark[] = "{operator}";
 	const char *name = k->operator_name ? k->operator_name : "";
-	const char *mark = strstr(text, "{operator}");
-	size_t len = strlen(text) + (mark ? strlen(name) : 0) + 1;
+	size_t marks = 0;
+	for (const char *p = strstr(text, mark); p; p = strstr(p + 1, mark))
+		marks++;
+	size_t len = strlen(text) + marks * strlen(name) + 1;
 	char *out = malloc(len);
 	if (out == NULL)
 		fatal("out of memory");
-	if (mark == NULL)
-		snprintf(out, len, "%s", text);
-	else
-		snprintf(out, len, "%.*s%s%s", (int)(mark - text), text, name,
-			 mark + strlen("{operator}"));
+	char *end = out;
+	const char *from = text;
+	for (const char *p = strstr(from, mark); p; p = strstr(from, mark)) {
+		memcpy(end, from, (size_t)(p - from));
+		end += p - from;
+		memcpy(end, name, strlen(name));
+		end += strlen(name);
+		from = p + strlen(mark);
+	}
+	memcpy(end, from, strlen(from) + 1);
 	return out;
 }
 
@@ -305,6 +314,14 @@ static int draw_paragraphs_fit(const kiosk *k, int y, int width, int max_rows,
 	return draw_paragraphs(k, y, 2, width, y + (rows > max_rows ? max_rows : rows), text, fit, 0);
 }
 
+/* Rows the message needs above the footer: two are always kept for it, and a
+ * longer message takes up to two more from the step, so it is never cut. */
+static int message_rows(const kiosk *k)
+{
+	int rows = k->message[0] ? screen_wrap(LINES, 1, COLS - 2, LINES, 0, k->message, LOOK_NORMAL) : 0;
+	return rows < 2 ? 2 : rows > 4 ? 4 : rows;
+}
+
 static void draw_frame(const kiosk *k)
 {
 	attr_t bar = (attr_t)screen_attr(LOOK_HEADER);
@@ -336,7 +353,8 @@ static void draw_frame(const kiosk *k)
 	screen_put(LINES - 1, x, 8, "[ Back ]", k->focus == FOCUS_BACK ? LOOK_SELECTED : LOOK_NORMAL);
 	screen_put(LINES - 1, x + 9, 8, "[ Next ]", k->focus == FOCUS_NEXT ? LOOK_SELECTED : LOOK_NORMAL);
 	if (k->message[0]) {
-		screen_wrap(LINES - 4, 1, COLS - 2, LINES - 2, 0, k->message, k->message_look);
+		int rows = message_rows(k);
+		screen_wrap(LINES - 2 - rows, 1, COLS - 2, LINES - 2, 0, k->message, k->message_look);
 	}
 }
 
@@ -618,7 +636,7 @@ static void draw_info_step(kiosk *k, const form_step *fs, int y, int limit)
 		screen_put(limit - 1, 2, width, "More below: press Down or Page Down.", LOOK_HINT);
 	if (fs->type == STEP_THANKS && end + 2 < limit) {
 		char ref[128];
-		snprintf(ref, sizeof ref, "Story reference: %.8s", k->story->id);
+		snprintf(ref, sizeof ref, "Story reference: %s", k->story->reference);
 		screen_put(end, 2, width, ref, LOOK_TITLE);
 		screen_put(end + 2, 2, width, "Press Enter when you are ready for the next person.",
 			   LOOK_HINT);
@@ -628,7 +646,7 @@ static void draw_info_step(kiosk *k, const form_step *fs, int y, int limit)
 static void draw_sign_in(kiosk *k)
 {
 	int width = COLS - 4;
-	int limit = LINES - 4;
+	int limit = LINES - 2 - message_rows(k);
 	screen_put(3, 2, width, "Start of shift: please sign in", LOOK_TITLE);
 	int y = 5;
 	y += screen_wrap(y, 2, width, limit, 0,
@@ -659,7 +677,7 @@ static void draw(kiosk *k)
 		return;
 	}
 	draw_frame(k);
-	int limit = LINES - 4;
+	int limit = LINES - 2 - message_rows(k);
 	if (k->story == NULL) {
 		curs_set(k->item == 0 && k->focus == FOCUS_FIELD ? 1 : 0);
 		draw_sign_in(k);

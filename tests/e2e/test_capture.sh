@@ -22,8 +22,11 @@ for size in "80 24" "120 40"; do
 	sk_eq "operator" "$(sk_export_py 'r[0]["operator"]')" "{'name': 'Sam Carter', 'role': 'staff'}"
 	sk_eq "status" "$(sk_export_py 'r[0]["status"]')" "queued"
 	sk_eq "keys" "$(sk_export_py 'sorted(r[0].keys())')" "['answers', 'consent', 'consented_at', 'created_at', 'email', 'form', 'id', 'operator', 'postcode', 'posted_by_staff', 'role', 'services', 'status', 'title', 'username']"
-	ref=$(sk_screen | sed -n 's/.*Story reference: \([0-9a-f]*\).*/\1/p')
-	sk_eq "reference is the id's start" "$(sk_export_py 'r[0]["id"][:8]')" "$ref"
+	ref=$(sk_screen | sed -n 's/.*Story reference: \([0-9A-Z-]*\).*/\1/p')
+	id=$(sk_export_py 'r[0]["id"]')
+	sk_cli show "$ref" | grep -qF "Story      $id" || sk_fail "show $ref does not find story $id"
+	case "$ref" in [2-9A-HJ-NP-Z][2-9A-HJ-NP-Z][2-9A-HJ-NP-Z][2-9A-HJ-NP-Z]-[2-9A-HJ-NP-Z][2-9A-HJ-NP-Z][2-9A-HJ-NP-Z][2-9A-HJ-NP-Z]) ;;
+	*) sk_fail "reference [$ref] is not like ABCD-EFGH without 0, O, 1 or I" ;; esac
 	sk_keys Enter
 	sk_wait "Introduce yourself"
 	sk_wait "Step 1 of"
