@@ -1,6 +1,6 @@
 /* test_catalogue.c - unit tests of the services catalogue: the shipped sample
  * loads, bad lines are refused with "NAME:LINE: problem", and the type-ahead
- * search finds what a ward operator would expect. Run from the repository root. */
+ * search finds what a ward operator would expect. Run from the repo root. */
 #include "catalogue.h"
 
 #include <locale.h>
@@ -344,6 +344,22 @@ TEST(search_is_fast_for_five_thousand)
 	free(text);
 }
 
+/* Outside a UTF-8 locale ASCII still folds, and other bytes match as typed. */
+TEST(search_in_c_locale)
+{
+	catalogue *cat;
+
+	CHECK(setlocale(LC_ALL, "C") != NULL);
+	cat = load_sample();
+	CHECK(cat != NULL);
+	CHECK_STR(search(cat, "WARD 7"), "0");
+	CHECK_STR(search(cat, "CAFÉ"), "5");
+	CHECK_STR(search(cat, "zoë"), "8");
+	CHECK_STR(search(cat, "people's"), "0");
+	catalogue_free(cat);
+	CHECK(setlocale(LC_ALL, "C.UTF-8") != NULL);
+}
+
 TEST(error_duplicate_code)
 {
 	CHECK(refused("A | One\nB | Two\nA | Three\n", "s:3: ",
@@ -363,7 +379,8 @@ TEST(error_bad_postcode)
 
 TEST(error_missing_name_or_code)
 {
-	CHECK(refused("A | Alpha\nB |   | LE1 5WW\n", "s:2: ", "service B has no name"));
+	CHECK(refused("A | Alpha\nB |   | LE1 5WW\n", "s:2: ",
+		      "service B has no name"));
 	CHECK(refused("B |\n", "s:1: ", "has no name"));
 	CHECK(refused(" | Alpha | LE1 5WW\n", "s:1: ", "no code"));
 	CHECK(refused("A Alpha LE1 5WW\n", "s:1: ", "has no '|'"));
@@ -490,6 +507,7 @@ int main(void)
 	RUN(search_counts_beyond_cap);
 	RUN(search_very_long_query);
 	RUN(search_is_fast_for_five_thousand);
+	RUN(search_in_c_locale);
 	RUN(error_duplicate_code);
 	RUN(error_bad_postcode);
 	RUN(error_missing_name_or_code);

@@ -536,7 +536,8 @@ TEST(error_bad_header_values)
 	CHECK(refused("name = a\nversion = 1/2\n", "t:2: ", "version '1/2'"));
 	CHECK(refused("name =\n", "t:1: ", "'name' has no value"));
 	CHECK(refused("name = a\ntitle = "
-		      "This title goes on and on and on, far beyond what would fit on the screen\n",
+		      "This title goes on and on and on, far beyond what would "
+		      "fit on the screen\n",
 		      "t:2: ", "longer than 60 characters"));
 }
 
