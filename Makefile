@@ -11,6 +11,7 @@ BINDIR ?= $(PREFIX)/bin
 DATAROOTDIR ?= $(PREFIX)/share
 DATADIR ?= $(DATAROOTDIR)/storykiosk
 MANPREFIX ?= $(DATAROOTDIR)/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
@@ -21,15 +22,15 @@ CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
 # pkg-config's ncursesw flags pin _XOPEN_SOURCE=600; we ask for 700 ourselves.
 PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,\
-	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid 2>/dev/null))
+	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid libpq libcurl 2>/dev/null))
 CPPFLAGS += -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -DNCURSES_WIDECHAR=1 \
 	-DSTORYKIOSK_VERSION=\"$(VERSION)\" -I$(BUILD) -Isrc $(PKG_CFLAGS)
-CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid 2>/dev/null)
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid libpq libcurl 2>/dev/null)
 UI_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 
 BUILD ?= build
-CORE_SRC = src/validate.c src/form.c src/catalogue.c src/story.c \
-	src/wizard.c src/store.c src/paths.c src/fatal.c
+# Every module but main.c is plain C with no curses; src/ui/ is the only curses code.
+CORE_SRC = $(filter-out src/main.c,$(wildcard src/*.c))
 UI_SRC = $(wildcard src/ui/*.c)
 MAIN_SRC = src/main.c
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
@@ -96,13 +97,21 @@ install: storykiosk
 	$(INSTALL) -m 0644 data/*.txt $(DESTDIR)$(DATADIR)/data/
 	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
 	$(INSTALL) -m 0644 man/*.5 $(DESTDIR)$(MANPREFIX)/man5/
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@BINDIR@|$(BINDIR)|g' data/systemd/storykiosk-sync.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/storykiosk-sync.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/storykiosk-sync.service
+	$(INSTALL) -m 0644 data/systemd/storykiosk-sync.timer $(DESTDIR)$(SYSTEMDUNITDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/storykiosk
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/storykiosk.1
 	rm -f $(DESTDIR)$(MANPREFIX)/man5/storykiosk-form.5 \
-		$(DESTDIR)$(MANPREFIX)/man5/storykiosk-services.5
+		$(DESTDIR)$(MANPREFIX)/man5/storykiosk-services.5 \
+		$(DESTDIR)$(MANPREFIX)/man5/storykiosk.conf.5
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/storykiosk-sync.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/storykiosk-sync.timer
 
 clean:
 	rm -rf $(BUILD) build-asan storykiosk

@@ -11,6 +11,7 @@
 #define EXIT_SOFTWARE 70   /* EX_SOFTWARE: internal error, out of memory */
 #define EXIT_CANTCREAT 73  /* EX_CANTCREAT: cannot create the queue or an output file */
 #define EXIT_IOERR 74      /* EX_IOERR: the queue or an output could not be read or written */
+#define EXIT_TEMPFAIL 75   /* EX_TEMPFAIL: sync left stories undelivered; run it again later */
 #define EXIT_CONFIG 78     /* EX_CONFIG: the environment is unusable (no terminal, no UTF-8) */
 
 #endif

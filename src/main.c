@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "catalogue.h"
+#include "config.h"
+#include "exchange.h"
 #include "exitcode.h"
 #include "form.h"
 #include "paths.h"
 #include "store.h"
+#include "sync.h"
 #include "ui/ui.h"
 #include "validate.h"
 
@@ -33,7 +36,12 @@ typedef struct {
 	const char *output_path;
 	const char *format;
 	const char *status;
-	const char *story_id;
+	const char *story_id;     /* show, withdraw */
+	const char *config_path;
+	const char *target;       /* sync */
+	const char *import_path;  /* import */
+	int mark_exported;
+	int force;
 } options;
 
 static void usage(FILE *out)
@@ -46,9 +54,14 @@ static void usage(FILE *out)
 	      "Commands:\n"
 	      "  capture             start the kiosk (the default)\n"
 	      "  list [--status S]   one line per queued story (no contact details)\n"
-	      "  show ID             one story, by its id or the first 4+ characters of it\n"
-	      "  export [--format jsonl] [--output FILE]\n"
-	      "                      every story as one JSON object per line\n"
+	      "  show ID|REF         one story, by its reference, id or first 4+ characters of id\n"
+	      "  export [--format jsonl|csv|text] [--output FILE] [--mark-exported]\n"
+	      "                      hand stories over without a network\n"
+	      "  import FILE.jsonl   take in another terminal's export\n"
+	      "  sync [TARGET] [--force]\n"
+	      "                      deliver queued stories to PostgreSQL or an HTTPS intake\n"
+	      "  withdraw ID|REF     withdraw a story, before or after delivery\n"
+	      "  status              the queue's health: waiting, failed, last sync\n"
 	      "  stats               counts by status and service, and the staff-posted share\n"
 	      "\n"
 	      "Options:\n"
@@ -56,6 +69,7 @@ static void usage(FILE *out)
 	      "                      $XDG_DATA_HOME/storykiosk/queue.db)\n"
 	      "  --form NAME|FILE    the conversation guide (default: default)\n"
 	      "  --services FILE     the services catalogue (default: the shipped sample)\n"
+	      "  --config FILE       read this storykiosk.conf after the standard ones\n"
 	      "  -h, --help          show this help\n"
 	      "  -V, --version       show the version\n"
 	      "\n"
@@ -72,6 +86,9 @@ static int parse_options(int argc, char **argv, options *opt)
 		{ "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "status", required_argument, NULL, 'S' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "mark-exported", no_argument, NULL, 'm' },
+		{ "force", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +102,9 @@ static int parse_options(int argc, char **argv, options *opt)
 		case 'o': opt->output_path = optarg; break;
 		case 'F': opt->format = optarg; break;
 		case 'S': opt->status = optarg; break;
+		case 'c': opt->config_path = optarg; break;
+		case 'm': opt->mark_exported = 1; break;
+		case 'r': opt->force = 1; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("storykiosk %s\n", STORYKIOSK_VERSION); exit(EXIT_OK);
 		default:
@@ -93,7 +113,8 @@ static int parse_options(int argc, char **argv, options *opt)
 		}
 	}
 	opt->command = optind < argc ? argv[optind++] : "capture";
-	static const char *const commands[] = { "capture", "list", "show", "export", "stats", "help" };
+	static const char *const commands[] = { "capture", "list", "show", "export", "stats", "help",
+						"import", "sync", "withdraw", "status" };
 	int known = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= strcmp(opt->command, commands[i]) == 0;
@@ -101,19 +122,28 @@ static int parse_options(int argc, char **argv, options *opt)
 		fprintf(stderr, "storykiosk: unknown command '%s'. Try 'storykiosk --help'.\n", opt->command);
 		return EXIT_USAGE;
 	}
-	if (strcmp(opt->command, "show") == 0) {
+	if (strcmp(opt->command, "show") == 0 || strcmp(opt->command, "withdraw") == 0) {
 		if (optind >= argc) {
-			fputs("storykiosk: show needs a story id (see 'storykiosk list').\n", stderr);
+			fprintf(stderr, "storykiosk: %s needs a story reference or id (see 'storykiosk list').\n",
+				opt->command);
 			return EXIT_USAGE;
 		}
 		opt->story_id = argv[optind++];
+	} else if (strcmp(opt->command, "import") == 0) {
+		if (optind >= argc) {
+			fputs("storykiosk: import needs a file: storykiosk import FILE.jsonl\n", stderr);
+			return EXIT_USAGE;
+		}
+		opt->import_path = argv[optind++];
+	} else if (strcmp(opt->command, "sync") == 0 && optind < argc) {
+		opt->target = argv[optind++];
 	}
 	if (optind < argc) {
 		fprintf(stderr, "storykiosk: unexpected '%s'. Try 'storykiosk --help'.\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (opt->format && strcmp(opt->format, "jsonl") != 0) {
-		fprintf(stderr, "storykiosk: unknown export format '%s' (this version writes jsonl).\n",
+	if (opt->format && exchange_format_from_name(opt->format) < 0) {
+		fprintf(stderr, "storykiosk: unknown export format '%s' (jsonl, csv or text).\n",
 			opt->format);
 		return EXIT_USAGE;
 	}
@@ -158,6 +188,20 @@ static int status_for_load_error(const char *path)
 	return access(path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_DATAERR;
 }
 
+static int load_word_lists(validate_wordlists **words)
+{
+	char data_dir[4096], blocked[4300], warn[4300], err[1024];
+	paths_data_dir(data_dir, sizeof data_dir);
+	snprintf(blocked, sizeof blocked, "%s/data/username-blocked.txt", data_dir);
+	snprintf(warn, sizeof warn, "%s/data/username-warn.txt", data_dir);
+	*words = validate_wordlists_load(blocked, warn, err, sizeof err);
+	if (*words == NULL) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		return EXIT_DATAERR;
+	}
+	return EXIT_OK;
+}
+
 static int run_capture(const options *opt, store *queue)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -190,12 +234,8 @@ static int run_capture(const options *opt, store *queue)
 		return status_for_load_error(path);
 	}
 
-	char blocked[4300], warn[4300];
-	snprintf(blocked, sizeof blocked, "%s/data/username-blocked.txt", data_dir);
-	snprintf(warn, sizeof warn, "%s/data/username-warn.txt", data_dir);
-	validate_wordlists *words = validate_wordlists_load(blocked, warn, err, sizeof err);
-	if (words == NULL) {
-		fprintf(stderr, "storykiosk: %s\n", err);
+	validate_wordlists *words;
+	if (load_word_lists(&words) != EXIT_OK) {
 		catalogue_free(services);
 		form_free(guide);
 		return EXIT_DATAERR;
@@ -209,50 +249,137 @@ static int run_capture(const options *opt, store *queue)
 	return status;
 }
 
-/* Write the export to a private temporary file and rename it into place, so
- * a half-written export never looks like a whole one. */
+/* Where an export goes: straight to stdout, or through a private temporary
+ * file renamed into place only when whole. */
+typedef struct {
+	FILE *out;
+	const char *final_path;
+	char temp_path[4200];
+	const char *why;
+} export_output;
+
+/* Called by exchange_export before it marks stories exported: the bytes must
+ * be safely where they belong first. */
+static int commit_export(void *context)
+{
+	export_output *output = context;
+	if (fflush(output->out) != 0 || ferror(output->out)) {
+		output->why = strerror(errno);
+		return -1;
+	}
+	if (output->final_path == NULL)
+		return 0;
+	if (fsync(fileno(output->out)) != 0 || fclose(output->out) != 0) {
+		output->why = strerror(errno);
+		output->out = NULL;
+		return -1;
+	}
+	output->out = NULL;
+	if (rename(output->temp_path, output->final_path) != 0) {
+		output->why = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_export(const options *opt, store *queue)
 {
-	if (opt->output_path == NULL || strcmp(opt->output_path, "-") == 0) {
-		if (store_export_jsonl(queue, stdout) != 0) {
-			fprintf(stderr, "storykiosk: export failed: %s\n", store_error(queue));
-			return EXIT_IOERR;
+	export_output output = { .out = stdout };
+	int to_file = opt->output_path != NULL && strcmp(opt->output_path, "-") != 0;
+	if (to_file) {
+		snprintf(output.temp_path, sizeof output.temp_path, "%s.partial-XXXXXX", opt->output_path);
+		int fd = mkstemp(output.temp_path);
+		if (fd < 0 || (output.out = fdopen(fd, "w")) == NULL) {
+			fprintf(stderr, "storykiosk: cannot create %s: %s\n", opt->output_path, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(output.temp_path);
+			}
+			return EXIT_CANTCREAT;
 		}
-		return EXIT_OK;
+		output.final_path = opt->output_path;
 	}
-	char temp[4200];
-	snprintf(temp, sizeof temp, "%s.partial-XXXXXX", opt->output_path);
-	int fd = mkstemp(temp);
-	if (fd < 0) {
-		fprintf(stderr, "storykiosk: cannot create %s: %s\n", opt->output_path, strerror(errno));
-		return EXIT_CANTCREAT;
-	}
-	FILE *out = fdopen(fd, "w");
-	if (out == NULL) {
-		close(fd);
-		unlink(temp);
-		fprintf(stderr, "storykiosk: cannot write %s: %s\n", opt->output_path, strerror(errno));
+	int format = opt->format ? exchange_format_from_name(opt->format) : EXPORT_JSONL;
+	const char *actor = getenv("USER") ? getenv("USER") : "command line";
+	char err[1024] = "";
+	long written = exchange_export(queue, (export_format)format, opt->mark_exported, actor,
+				       output.out, commit_export, &output, err, sizeof err);
+	/* Without --mark-exported the exporter never calls back: commit here. */
+	if (written >= 0 && !opt->mark_exported && commit_export(&output) != 0)
+		written = -1;
+	if (output.out != NULL && output.out != stdout)
+		fclose(output.out);
+	if (written < 0) {
+		if (to_file)
+			unlink(output.temp_path);
+		fprintf(stderr, "storykiosk: export failed: %s\n", err[0] ? err : output.why ? output.why : "unknown error");
 		return EXIT_IOERR;
 	}
-	int failed = store_export_jsonl(queue, out) != 0;
-	const char *why = failed ? store_error(queue) : NULL;
-	if (!failed && (fflush(out) != 0 || fsync(fileno(out)) != 0)) {
-		failed = 1;
-		why = strerror(errno);
+	if (to_file || opt->mark_exported)
+		fprintf(stderr, "storykiosk: exported %ld stor%s%s\n", written, written == 1 ? "y" : "ies",
+			opt->mark_exported ? " and marked them exported" : "");
+	return EXIT_OK;
+}
+
+static int run_import(const options *opt, store *queue)
+{
+	validate_wordlists *words;
+	int status = load_word_lists(&words);
+	if (status != EXIT_OK)
+		return status;
+	exchange_import_summary summary = { 0 };
+	char err[1024] = "";
+	int rc = exchange_import(queue, opt->import_path, words, &summary, err, sizeof err);
+	validate_wordlists_free(words);
+	if (rc != 0) {
+		fprintf(stderr, "storykiosk: %s\nNothing was imported.\n", err);
+		return access(opt->import_path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_DATAERR;
 	}
-	if (fclose(out) != 0 && !failed) {
-		failed = 1;
-		why = strerror(errno);
+	printf("imported %ld, already here %ld\n", summary.imported, summary.skipped);
+	return EXIT_OK;
+}
+
+static int run_sync(const options *opt, store *queue)
+{
+	config cfg;
+	config_defaults(&cfg);
+	char err[2048] = "";
+	sync_summary summary = { 0 };
+	int status;
+	if (config_load(&cfg, opt->config_path, err, sizeof err) != 0 ||
+	    (opt->target != NULL && (free(cfg.target), cfg.target = strdup(opt->target)) == NULL) ||
+	    config_read_secret(&cfg, err, sizeof err) != 0) {
+		/* Nothing was sent: the summary still says what is waiting. */
+		if (err[0] == '\0')
+			snprintf(err, sizeof err, "out of memory");
+		summary.left = sync_count_left(queue);
+		status = EXIT_CONFIG;
+	} else {
+		status = sync_run(queue, &cfg, opt->force, isatty(STDERR_FILENO) ? stderr : NULL,
+				  &summary, err, sizeof err);
 	}
-	if (!failed && rename(temp, opt->output_path) != 0) {
-		failed = 1;
-		why = strerror(errno);
+	config_free(&cfg);
+	if (err[0])
+		fprintf(stderr, "storykiosk: %s\n", err);
+	printf("delivered %ld, already there %ld, failed %ld, left %ld\n", summary.delivered,
+	       summary.already_there, summary.failed, summary.left);
+	return status;
+}
+
+static int run_withdraw(const options *opt, store *queue)
+{
+	char said[512] = "";
+	const char *actor = getenv("USER") ? getenv("USER") : "command line";
+	int rc = sync_withdraw(queue, opt->story_id, actor, said, sizeof said);
+	if (rc == 1) {
+		fprintf(stderr, "storykiosk: %s\n", store_error(queue));
+		return EXIT_NOT_FOUND;
 	}
-	if (failed) {
-		unlink(temp);
-		fprintf(stderr, "storykiosk: export to %s failed: %s\n", opt->output_path, why);
+	if (rc != 0) {
+		fprintf(stderr, "storykiosk: %s\n", store_error(queue));
 		return EXIT_IOERR;
 	}
+	puts(said);
 	return EXIT_OK;
 }
 
@@ -261,6 +388,8 @@ static int run_report(const options *opt, store *queue)
 	int rc;
 	if (strcmp(opt->command, "list") == 0)
 		rc = store_list(queue, opt->status, stdout);
+	else if (strcmp(opt->command, "status") == 0)
+		rc = sync_status(queue, stdout);
 	else if (strcmp(opt->command, "show") == 0)
 		rc = store_show(queue, opt->story_id, stdout);
 	else
@@ -311,6 +440,12 @@ int main(int argc, char **argv)
 		status = run_capture(&opt, queue);
 	else if (strcmp(opt.command, "export") == 0)
 		status = run_export(&opt, queue);
+	else if (strcmp(opt.command, "import") == 0)
+		status = run_import(&opt, queue);
+	else if (strcmp(opt.command, "sync") == 0)
+		status = run_sync(&opt, queue);
+	else if (strcmp(opt.command, "withdraw") == 0)
+		status = run_withdraw(&opt, queue);
 	else
 		status = run_report(&opt, queue);
 	store_close(queue);

@@ -143,19 +143,29 @@ static const char *const migrations[] = { schema_v1, schema_v2 };
 
 struct store {
 	sqlite3 *db;
+	char *path;
 	sqlite3_stmt *stmt[SQL_COUNT];
 	char error[512];
 };
 
-static void set_error(store *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void set_error(store *st, const char *fmt, ...)
+void store_set_error(store *st, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(st->error, sizeof st->error, fmt, ap);
 	va_end(ap);
+}
+
+#define set_error store_set_error
+
+struct sqlite3 *store_db(store *st)
+{
+	return st->db;
+}
+
+const char *store_path(const store *st)
+{
+	return st->path;
 }
 
 const char *store_error(const store *st)
@@ -279,7 +289,8 @@ store *store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 
 	store *st = calloc(1, sizeof *st);
-	if (st == NULL) {
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		free(st);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
@@ -319,6 +330,7 @@ void store_close(store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
+	free(st->path);
 	free(st);
 }
 
@@ -509,9 +521,7 @@ int store_list(store *st, const char *status, FILE *out)
 	return finish_report(st, stmt, rc, out);
 }
 
-/* Resolve a reference ("ABCD-EFGH"), a full id or a unique id prefix to the
- * full id. 0, 1 (none or several), -1 on error. */
-static int resolve_id(store *st, const char *wanted, char *id, size_t idlen)
+int store_resolve(store *st, const char *wanted, char *id, size_t idlen)
 {
 	char reference[STORY_REFERENCE_SIZE];
 	int by_reference = story_normalise_reference(wanted, reference, sizeof reference) == 0;
@@ -653,21 +663,51 @@ static int show_audit(store *st, const char *id, FILE *out)
 	return finish_report(st, stmt, rc, out);
 }
 
+static int show_attempts(store *st, const char *id, FILE *out)
+{
+	sqlite3_stmt *stmt = prepare_report(st,
+		"SELECT at, kind, outcome, coalesce(code, ''), target, coalesce(message, '')"
+		" FROM attempts WHERE story_id = ?1 ORDER BY id");
+	if (stmt == NULL || bind_text(st, stmt, 1, id) != 0) {
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	int rc, any = 0;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!any++)
+			fputs("\nDelivery attempts\n", out);
+		fprintf(out, "  %s  %s  %s", (const char *)sqlite3_column_text(stmt, 0),
+			(const char *)sqlite3_column_text(stmt, 1),
+			(const char *)sqlite3_column_text(stmt, 2));
+		if (sqlite3_column_bytes(stmt, 3) > 0)
+			fprintf(out, "  code %s", (const char *)sqlite3_column_text(stmt, 3));
+		fputs("  to ", out);
+		print_safe(out, sqlite3_column_text(stmt, 4), 0);
+		if (sqlite3_column_bytes(stmt, 5) > 0) {
+			fputs("\n      ", out);
+			print_safe(out, sqlite3_column_text(stmt, 5), 0);
+		}
+		fputc('\n', out);
+	}
+	return finish_report(st, stmt, rc, out);
+}
+
 int store_show(store *st, const char *wanted, FILE *out)
 {
 	char id[40];
-	int rc = resolve_id(st, wanted, id, sizeof id);
+	int rc = store_resolve(st, wanted, id, sizeof id);
 	if (rc != 0)
 		return rc;
 	if (show_story_row(st, id, out) != 0 || show_services(st, id, out) != 0 ||
-	    show_answers(st, id, out) != 0 || show_audit(st, id, out) != 0)
+	    show_answers(st, id, out) != 0 || show_audit(st, id, out) != 0 ||
+	    show_attempts(st, id, out) != 0)
 		return -1;
 	return 0;
 }
 
 /* The export record: the contract every delivery target shares. Nested JSON
  * from subqueries goes through json() so it stays JSON rather than a string. */
-static const char export_sql[] =
+const char store_record_select[] =
 	"SELECT json_object("
 	" 'id', s.id,"
 	" 'created_at', s.created_at,"
@@ -685,12 +725,14 @@ static const char export_sql[] =
 	" 'email', s.email,"
 	" 'posted_by_staff', json(CASE WHEN s.posted_by_staff THEN 'true' ELSE 'false' END),"
 	" 'consent', json_object('given', json('true'), 'statement_version', s.consent_version),"
-	" 'status', s.status)"
-	" FROM stories s ORDER BY s.consented_at, s.id";
+	" 'status', s.status), s.id, s.status"
+	" FROM stories s";
 
 int store_export_jsonl(store *st, FILE *out)
 {
-	sqlite3_stmt *stmt = prepare_report(st, export_sql);
+	char sql[sizeof store_record_select + 64];
+	snprintf(sql, sizeof sql, "%s ORDER BY s.consented_at, s.id", store_record_select);
+	sqlite3_stmt *stmt = prepare_report(st, sql);
 	if (stmt == NULL)
 		return -1;
 	int rc;

@@ -13,6 +13,22 @@
 /* An open queue file. */
 typedef struct store store;
 
+struct sqlite3;
+
+/* The export record of every story: a SELECT yielding (record JSON, id, status)
+ * FROM stories s, to which callers append their own WHERE and ORDER BY. */
+extern const char store_record_select[];
+
+/* The SQLite handle, for the sibling data modules (export, import, sync) that
+ * run their own prepared statements inside the store's transactions. */
+struct sqlite3 *store_db(store *st);
+
+/* The queue file's path, as opened. */
+const char *store_path(const store *st);
+
+/* Record an error message for store_error (printf-style). */
+void store_set_error(store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Open (creating if needed, mode 0600 in a 0700 directory) and migrate the
  * queue at path. NULL on failure with a message in err. */
 store *store_open(const char *path, char *err, size_t errlen);
@@ -32,6 +48,11 @@ int store_staff_posted_share(store *st, long *staff_posted, long *total);
 /* Print one line per story (id, date, services, status; no contact details),
  * oldest first; status may be NULL for all. 0 or -1. */
 int store_list(store *st, const char *status, FILE *out);
+
+/* Find the one story a reference ("ABCD-EFGH"), id or unique id prefix
+ * (4+ characters) names, writing its full id. 0, 1 when none or several
+ * (message in store_error), -1 on error. */
+int store_resolve(store *st, const char *which, char *id, size_t idlen);
 
 /* Print one story found by its id or a unique prefix of it (4+ characters).
  * 0, 1 when none or several match (message in store_error), -1 on error. */

@@ -241,13 +241,17 @@ static int story_has_words(const kiosk *k)
 	if (k->story == NULL)
 		return 0;
 	for (size_t i = 0; i < k->ctx->form->n_steps; i++)
-		if (k->story->answers[i] != NULL)
+		if (k->story->answers[i] != NULL && validate_word_count(k->story->answers[i]) > 0)
 			return 1;
 	if (k->story->n_services > 0)
 		return 1;
 	if (k->loaded_step < k->ctx->form->n_steps &&
-	    step_has_field(k->ctx->form->steps[k->loaded_step].type) && editor_length(&k->field) > 0)
-		return 1;
+	    step_has_field(k->ctx->form->steps[k->loaded_step].type)) {
+		char *typed = editor_text(&k->field);
+		int has_words = validate_word_count(typed) > 0;
+		free(typed);
+		return has_words;
+	}
 	return 0;
 }
 
@@ -348,10 +352,16 @@ static void draw_frame(const kiosk *k)
 	screen_rule(1);
 	screen_rule(LINES - 2);
 
-	screen_put(LINES - 1, 1, COLS - 22, "^N Next  ^P Back  Tab Buttons  Esc Menu", LOOK_NORMAL);
-	int x = COLS - 19;
-	screen_put(LINES - 1, x, 8, "[ Back ]", k->focus == FOCUS_BACK ? LOOK_SELECTED : LOOK_NORMAL);
-	screen_put(LINES - 1, x + 9, 8, "[ Next ]", k->focus == FOCUS_NEXT ? LOOK_SELECTED : LOOK_NORMAL);
+	/* Narrow screens get slimmer buttons so every key stays listed. */
+	int wide = COLS >= 70;
+	const char *back = wide ? "[ Back ]" : "[Back]";
+	const char *next = wide ? "[ Next ]" : "[Next]";
+	int button = (int)strlen(back);
+	int x = COLS - 2 * button - 3;
+	screen_put(LINES - 1, 1, x - 2, "^N Next  ^P Back  Tab Buttons  Esc Menu", LOOK_NORMAL);
+	screen_put(LINES - 1, x, button, back, k->focus == FOCUS_BACK ? LOOK_SELECTED : LOOK_NORMAL);
+	screen_put(LINES - 1, x + button + 1, button, next,
+		   k->focus == FOCUS_NEXT ? LOOK_SELECTED : LOOK_NORMAL);
 	if (k->message[0]) {
 		int rows = message_rows(k);
 		screen_wrap(LINES - 2 - rows, 1, COLS - 2, LINES - 2, 0, k->message, k->message_look);
@@ -383,9 +393,11 @@ static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 			size_t used = strlen(line);
 			snprintf(line + used, sizeof line - used, " · %s", fs->hints[i]);
 		}
-		int rows = screen_wrap(y, 2, width, limit, 0, line, LOOK_HINT);
+		/* Follow-up prompts are a help, the box is the point: show them only
+		 * when the box keeps room to write in. */
+		int rows = screen_wrap(LINES, 2, width, LINES, 0, line, LOOK_HINT);
 		if (limit - (y + rows) >= 5)
-			y += rows;
+			y += screen_wrap(y, 2, width, limit, 0, line, LOOK_HINT);
 	}
 	int box_height = limit - 1 - y;
 	if (box_height < 3)
@@ -609,12 +621,26 @@ static void draw_review_step(kiosk *k, const form_step *fs, int y, int limit)
 static void draw_consent_step(kiosk *k, const form_step *fs, int y, int limit)
 {
 	int width = COLS - 4;
-	y = draw_paragraphs(k, y, 2, width, limit - 3, fs->text, fs->n_text, 0);
-	if (y > limit - 3)
-		y = limit - 3;
-	draw_option(y, width, k->story->consent == 1, k->item == 0 && k->focus == FOCUS_FIELD,
+	/* The statement must be readable in full before they answer: on a small
+	 * screen it scrolls with Page Up/Down above the fixed Yes/No. */
+	int room = limit - 3 - y;
+	int total = draw_paragraphs(k, LINES, 2, width, LINES, fs->text, fs->n_text, 0) - LINES;
+	int most = total > room ? total - room + 1 : 0;
+	if (k->info_scroll > most)
+		k->info_scroll = most;
+	int end = draw_paragraphs(k, y, 2, width, limit - 3 - (most > 0), fs->text, fs->n_text,
+				  k->info_scroll);
+	if (most > 0) {
+		screen_put(limit - 4, 2, width, k->info_scroll < most ? "More below: press Page Down."
+								       : "Page Up to read from the start.",
+			   LOOK_HINT);
+		end = limit - 3;
+	}
+	if (end > limit - 3)
+		end = limit - 3;
+	draw_option(end, width, k->story->consent == 1, k->item == 0 && k->focus == FOCUS_FIELD,
 		    "Yes - they agree to their story being published");
-	draw_option(y + 1, width, k->story->consent == 0, k->item == 1 && k->focus == FOCUS_FIELD,
+	draw_option(end + 1, width, k->story->consent == 0, k->item == 1 && k->focus == FOCUS_FIELD,
 		    "No - do not keep their story");
 	screen_put(limit - 1, 2, width, "Press Y or N (or Up/Down and Enter). There is no default.",
 		   LOOK_HINT);
@@ -647,23 +673,29 @@ static void draw_sign_in(kiosk *k)
 {
 	int width = COLS - 4;
 	int limit = LINES - 2 - message_rows(k);
-	screen_put(3, 2, width, "Start of shift: please sign in", LOOK_TITLE);
-	int y = 5;
+	int title_row = LINES < 22 ? 2 : 3;
+	screen_put(title_row, 2, width, "Start of shift: please sign in", LOOK_TITLE);
+	int y = title_row + (LINES < 22 ? 1 : 2);
 	y += screen_wrap(y, 2, width, limit, 0,
 			 "Type your name or staff ID. It is saved with every story you take, "
 			 "until you end your shift from the menu (Esc).", LOOK_NORMAL);
-	y++;
+	if (LINES >= 22)
+		y++;
 	int field_width = width < 50 ? width : 50;
 	y = draw_line_field(k, y, field_width);
-	screen_put(y + 1, 2, width, "You are:", LOOK_NORMAL);
+	if (LINES >= 22)
+		y++;
+	screen_put(y, 2, width, "You are:", LOOK_NORMAL);
 	for (int i = 0; i < 2; i++)
-		draw_option(y + 2 + i, width, k->role_choice == i, k->item == i + 1 && k->focus == FOCUS_FIELD,
+		draw_option(y + 1 + i, width, k->role_choice == i, k->item == i + 1 && k->focus == FOCUS_FIELD,
 			    operator_role_labels[i]);
 	screen_put(limit - 1, 2, width, "Up and Down to move, Enter to choose, Ctrl-N to start.",
 		   LOOK_HINT);
 }
 
-static void draw(kiosk *k)
+/* Draw the whole screen into curses' buffer; the caller refreshes once, so a
+ * dialog on top never flickers. */
+static void paint(kiosk *k)
 {
 	erase();
 	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS) {
@@ -671,9 +703,11 @@ static void draw(kiosk *k)
 		snprintf(ask, sizeof ask, "Please make this window larger (at least %d x %d).",
 			 SCREEN_MIN_COLS, SCREEN_MIN_ROWS);
 		int w = screen_width_of(ask);
-		screen_put(LINES / 2, w < COLS ? (COLS - w) / 2 : 0, COLS, ask, LOOK_TITLE);
+		if (w <= COLS)
+			screen_put(LINES / 2, (COLS - w) / 2, COLS, ask, LOOK_TITLE);
+		else
+			screen_wrap(LINES / 2 - 1, 0, COLS, LINES, 0, ask, LOOK_TITLE);
 		curs_set(0);
-		refresh();
 		return;
 	}
 	draw_frame(k);
@@ -683,12 +717,13 @@ static void draw(kiosk *k)
 		draw_sign_in(k);
 		if (k->item == 0 && k->focus == FOCUS_FIELD)
 			move(k->field.cursor_y, k->field.cursor_x);
-		refresh();
 		return;
 	}
 	const form_step *fs = current_step(k);
-	screen_put(3, 2, COLS - 4, fs->title, LOOK_TITLE);
-	int y = 5;
+	/* Short screens lose the blank rows around the title, not the content. */
+	int title_row = LINES < 22 ? 2 : 3;
+	screen_put(title_row, 2, COLS - 4, fs->title, LOOK_TITLE);
+	int y = title_row + (LINES < 22 ? 1 : 2);
 	int show_cursor = k->focus == FOCUS_FIELD && step_has_field(fs->type) &&
 			  (fs->type == STEP_TEXT || k->item == 0);
 	curs_set(show_cursor ? 1 : 0);
@@ -722,6 +757,11 @@ static void draw(kiosk *k)
 	/* Everything else drawn after the field moved the cursor: put it back. */
 	if (show_cursor)
 		move(k->field.cursor_y, k->field.cursor_x);
+}
+
+static void draw(kiosk *k)
+{
+	paint(k);
 	refresh();
 }
 
@@ -758,40 +798,65 @@ static void draw_dialog(const char *title, const char *text, const char *const *
 	refresh();
 }
 
+#define DIALOG_STAY (-2)
+
+/* One key in a dialog: DIALOG_STAY, -1 for Esc, or the index chosen. */
+static int dialog_key(int is_key, unsigned int ch, size_t n_choices, int *chosen)
+{
+	if (is_key) {
+		if (ch == KEY_UP && *chosen > 0)
+			(*chosen)--;
+		else if (ch == KEY_DOWN && *chosen + 1 < (int)n_choices)
+			(*chosen)++;
+		else if (ch == KEY_ENTER)
+			return *chosen;
+		return DIALOG_STAY;
+	}
+	if (ch == KEY_ESCAPE)
+		return -1;
+	if (ch == '\r' || ch == '\n')
+		return *chosen;
+	if (ch == '\t')
+		*chosen = (*chosen + 1) % (int)n_choices;
+	if (ch >= '1' && ch <= '9' && (size_t)(ch - '1') < n_choices)
+		return (int)(ch - '1');
+	return DIALOG_STAY;
+}
+
 /* A list of choices in a box; returns the index chosen, or -1 for Esc. Digits
  * and the first letter of a choice pick it directly. */
 static int dialog_choose(kiosk *k, const char *title, const char *text,
 			 const char *const *choices, size_t n_choices, int initial)
 {
 	int chosen = initial;
+	/* A dialog may open in the middle of a paste, when input is not waited
+	 * for: wait here, and give the caller back the mode it had. */
+	int saved_delay = wgetdelay(stdscr);
+	timeout(INPUT_POLL_MS);
 	for (;;) {
-		if (got_terminate)
-			return -1;
-		draw(k);
+		if (got_terminate) {
+			chosen = -1;
+			break;
+		}
+		paint(k);
 		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS)
 			draw_dialog(title, text, choices, n_choices, chosen);
+		else
+			refresh();
 		wint_t ch;
 		int rc = read_key(&ch);
 		if (rc == ERR)
 			continue;
-		if (rc == KEY_CODE_YES) {
-			if (ch == KEY_UP && chosen > 0)
-				chosen--;
-			else if (ch == KEY_DOWN && chosen + 1 < (int)n_choices)
-				chosen++;
-			else if (ch == KEY_ENTER)
-				return chosen;
-			continue;
+		if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)
+			continue; /* nothing can be seen, so nothing is chosen */
+		int picked = dialog_key(rc == KEY_CODE_YES, (unsigned int)ch, n_choices, &chosen);
+		if (picked != DIALOG_STAY) {
+			chosen = picked;
+			break;
 		}
-		if (ch == KEY_ESCAPE)
-			return -1;
-		if (ch == '\r' || ch == '\n')
-			return chosen;
-		if (ch == '\t')
-			chosen = (chosen + 1) % (int)n_choices;
-		if (ch >= '1' && ch <= '9' && (size_t)(ch - '1') < n_choices)
-			return (int)(ch - '1');
 	}
+	timeout(saved_delay);
+	return chosen;
 }
 
 /* Ask before anything that loses words; the safe answer is the default. */
@@ -1113,6 +1178,12 @@ static void choice_key(kiosk *k, int is_key, unsigned int ch)
 
 static void consent_key(kiosk *k, int is_key, unsigned int ch)
 {
+	if (is_key && (ch == KEY_NPAGE || ch == KEY_PPAGE)) {
+		k->info_scroll += ch == KEY_NPAGE ? 5 : -5;
+		if (k->info_scroll < 0)
+			k->info_scroll = 0;
+		return;
+	}
 	if (is_key && move_item(k, ch, 2))
 		return;
 	int pick = -1;

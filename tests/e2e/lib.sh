@@ -176,3 +176,302 @@ sk_fill_story() {
 	sk_wait "Check your story" || return 1
 	sk_keys C-n; sk_wait "Your consent"
 }
+
+# ---- more helpers (added for the themed e2e files) ----
+
+# A quick Python for the helpers below (a version manager's shim can take a
+# quarter of a second to start, and some helpers run it in a polling loop).
+SK_PY=${SK_PY:-$(if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3; fi)}
+
+# The screen as one line: each row trimmed, rows joined by one space, runs of
+# spaces squeezed. A message wrapped over two rows can then be matched whole.
+sk_flat() { sk_screen | sed 's/^ *//; s/ *$//' | tr '\n' ' ' | tr -s ' '; }
+
+# Like sk_wait, on the flattened screen.
+sk_wait_flat() {
+	local text=$1 deadline=$(( $(date +%s%N) / 1000000 + ${2:-5} * 1000 ))
+	while :; do
+		if sk_flat | grep -qF -- "$text"; then return 0; fi
+		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
+			sk_fail "waited for \"$text\" (even wrapped) but it never appeared"
+			sk_show_screen
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# Like sk_absent, on the flattened screen.
+sk_absent_flat() {
+	if sk_flat | grep -qF -- "$1"; then
+		sk_fail "the screen shows \"$1\" but should not"
+		sk_show_screen
+		return 1
+	fi
+}
+
+# Wait until the kiosk has read every byte sent to its terminal (the pane's
+# tty has nothing unread, several times in a row). Used where a key should
+# change nothing on screen, so there is nothing else to wait for.
+sk_input_drained() {
+	local tty
+	tty=$(sk_tmux display-message -p -t k '#{pane_tty}')
+	"$SK_PY" - "$tty" <<'PY' || { sk_fail "the kiosk did not read its input"; return 1; }
+import array, fcntl, os, sys, termios, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+quiet, deadline = 0, time.time() + 5
+while time.time() < deadline:
+    buf = array.array('i', [0])
+    fcntl.ioctl(fd, termios.FIONREAD, buf)
+    quiet = quiet + 1 if buf[0] == 0 else 0
+    if quiet >= 4:
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+# Wait until the program has exited; fail (with the screen) if it has not.
+# Meant for $(...): prints the status, or "still running" (and the screen,
+# on stderr) when the program has not exited within 5 seconds.
+sk_wait_exit() {
+	local status
+	status=$(sk_exit_status)
+	[ "$status" = "still running" ] && sk_show_screen >&2
+	echo "$status"
+}
+
+# TEXT must stay on the screen for SECONDS: every capture in that time shows it
+# (a dialog that flickers, or a screen that is redrawn badly, fails this).
+sk_steady() {
+	local text=$1 end=$(( $(date +%s%N) / 1000000 + ${2:-1} * 1000 )) n=0 missed=0
+	while [ $(( $(date +%s%N) / 1000000 )) -lt "$end" ]; do
+		n=$((n + 1))
+		sk_screen | grep -qF -- "$text" || missed=$((missed + 1))
+		sleep 0.03
+	done
+	if [ "$missed" -gt 0 ]; then
+		sk_fail "\"$text\" was missing from $missed of $n screens in ${2:-1}s"
+		return 1
+	fi
+}
+
+# Row N (1-based) of the screen.
+sk_row() { sk_screen | sed -n "${1}p"; }
+
+# The queue through the sqlite3 command-line tool.
+sk_sql() { sqlite3 -batch "$SK_DB" "$@"; }
+
+# Put stories straight into the queue: N_EMAIL with an email address and
+# N_STAFF posted by staff (no email). The queue is created first if needed.
+sk_add_stories() {
+	local with=$1 without=$2 i sql="BEGIN;"
+	[ -f "$SK_DB" ] || sk_cli list >/dev/null || return 1
+	for i in $(seq 1 "$with"); do
+		sql="$sql INSERT INTO stories (id, created_at, consented_at, form_name, form_version,
+		 operator_name, operator_role, username, email, posted_by_staff, consent_given,
+		 consent_version) VALUES ('e$RANDOM-$i-$with', '2024-01-01T00:00:00Z',
+		 '2024-01-01T00:00:00Z', 'default', '1', 'Tester', 'staff', 'User$i',
+		 'user$i@example.org', 0, 1, '1');"
+	done
+	for i in $(seq 1 "$without"); do
+		sql="$sql INSERT INTO stories (id, created_at, consented_at, form_name, form_version,
+		 operator_name, operator_role, username, email, posted_by_staff, consent_given,
+		 consent_version) VALUES ('s$RANDOM-$i-$without', '2024-01-01T00:00:00Z',
+		 '2024-01-01T00:00:00Z', 'default', '1', 'Tester', 'staff', 'Staff$i',
+		 NULL, 1, 1, '1');"
+	done
+	sk_sql "$sql COMMIT;"
+}
+
+# From the introduction, walk to the step whose title is TITLE with valid
+# answers (sk_fill_story's defaults), and stop on it.
+sk_walk_to() {
+	local want=$1 i
+	local titles=("Introduce yourself" "What was good?" "What could have been different?"
+		"A title for your story" "Who is telling this story?" "A name to post under"
+		"Your postcode" "Where was your care?" "Your email address" "Check your story"
+		"Your consent")
+	for i in "${!titles[@]}"; do
+		sk_wait "${titles[$i]}" || return 1
+		[ "${titles[$i]}" = "$want" ] && return 0
+		case $i in
+		0 | 9) sk_keys C-n ;;
+		1) sk_type "The nurses were kind."; sk_keys C-n ;;
+		2) sk_type "Shorter waits."; sk_keys C-n ;;
+		3) sk_type "Kind nurses"; sk_keys Enter ;;
+		4) sk_keys Enter ;;
+		5) sk_type "BlueHeron"; sk_keys Enter ;;
+		6) sk_type "LE1 5WW"; sk_keys Enter ;;
+		7) sk_type "ward 7"; sk_wait "[ ] Ward 7" || return 1
+		   sk_keys Enter; sk_wait "Chosen (1)" || return 1; sk_keys C-n ;;
+		8) sk_type "jo.bloggs@example.org"; sk_keys Enter
+		   sk_wait "Read the address back" || return 1; sk_keys C-n ;;
+		esac
+	done
+	sk_fail "sk_walk_to: no step called \"$want\""
+	return 1
+}
+
+# Say yes at the consent step and wait for the thank-you, then for the next
+# person's introduction.
+sk_consent_yes() {
+	sk_wait "Your consent" || return 1
+	sk_keys y Enter
+	sk_wait "Story reference:" || return 1
+	sk_keys Enter
+	sk_wait "Introduce yourself"
+}
+
+# Press Backspace N times (to empty a one-line box).
+sk_backspace() { sk_keys $(for _ in $(seq 1 "$1"); do printf 'BSpace '; done); }
+
+# A new, empty queue and a kiosk at WIDTH x HEIGHT (80x24 by default), signed
+# in as Sam Carter and standing at the introduction.
+sk_fresh() {
+	rm -rf "$SK_DIR/queue"
+	sk_restart "${1:-80}" "${2:-24}" "${@:3}" || return 1
+	sk_sign_in "${SK_OPERATOR:-Sam Carter}"
+}
+
+# sk_start, made safe to call again and again: wait until the last tmux server
+# has really gone (a new session started while it is exiting dies with it),
+# and check the new session is there.
+sk_restart() {
+	local i pid
+	pid=$(sk_tmux display-message -p '#{pid}' 2>/dev/null)
+	sk_tmux kill-server >/dev/null 2>&1
+	for i in $(seq 1 150); do
+		{ [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || break
+		sleep 0.02
+	done
+	for i in 1 2 3; do
+		sk_start "$@" 2>/dev/null && sk_tmux has-session -t k 2>/dev/null && return 0
+		sleep 0.3
+	done
+	sk_fail "could not start the kiosk in tmux"
+	return 1
+}
+
+# The text inside the dialog box on screen (title row to bottom border), as
+# one line: rows trimmed and joined by one space. Empty when no dialog shows.
+sk_dialog_flat() {
+	sk_screen | "$SK_PY" -c '
+import sys
+rows = sys.stdin.read().split("\n")
+out = []
+for i, r in enumerate(rows):
+    left = r.find("┌─")
+    if left < 0:
+        continue
+    right = r.find("┐", left)
+    out.append(r[left + 2:right].strip("─ "))
+    for r2 in rows[i + 1:]:
+        if r2[left:left + 1] == "└":
+            break
+        out.append(r2[left + 1:right].strip())
+    break
+print(" ".join(" ".join(out).split()))'
+}
+
+# Wait until the dialog on screen holds TEXT (even wrapped over rows).
+sk_wait_dialog() {
+	local text=$1 deadline=$(( $(date +%s%N) / 1000000 + ${2:-5} * 1000 ))
+	while :; do
+		if sk_dialog_flat | grep -qF -- "$text"; then return 0; fi
+		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
+			sk_fail "waited for a dialog saying \"$text\" but it never appeared"
+			sk_show_screen
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# CPU time (user + system, in clock ticks) the kiosk has used so far.
+sk_cpu_ticks() {
+	local pid
+	pid=$(sk_tmux display-message -p -t k '#{pane_pid}')
+	awk '{print $14 + $15}' "/proc/$pid/stat"
+}
+
+# Is TEXT shown in reverse video (the focus highlight)? Prints yes or no.
+sk_highlighted() {
+	sk_tmux capture-pane -p -e -t k | "$SK_PY" -c '
+import re, sys
+text = re.escape(sys.argv[1])
+screen = sys.stdin.read()
+# Reverse on (7) and not switched off before TEXT begins.
+pat = "\x1b\\[(?:[0-9;]*;)?7(?:;[0-9;]*)?m(?:\x1b\\[(?!0m|27m|m)[0-9;]*m)*" + text
+print("yes" if re.search(pat, screen) else "no")' "$1"
+}
+
+# Wait until TEXT is (want=yes) or is not (want=no) highlighted.
+sk_wait_highlight() {
+	local text=$1 want=$2 deadline=$(( $(date +%s%N) / 1000000 + ${3:-5} * 1000 ))
+	while [ "$(sk_highlighted "$text")" != "$want" ]; do
+		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
+			sk_fail "\"$text\" highlighted: wanted $want"
+			sk_tmux capture-pane -p -e -t k | tail -3 | cat -v | sed 's/^/#   |/'
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+# ---- the test HTTP intake (tests/tools/intake.py), for the sync tests ----
+# A test file using these ends with the intake stopped: trap 'sk_intake_stop; sk_cleanup' EXIT
+
+SK_INTAKE_PID=""
+SK_INTAKE_DIR=""
+SK_INTAKE_PORT=""
+
+# Start a fresh intake on 127.0.0.1 storing into DIR (emptied first), with
+# intake.py's other options (--tls CERT KEY, --token-file F); sets
+# SK_INTAKE_PORT once it listens. Its log is DIR/log.
+sk_intake_start() {
+	local dir=$1 i
+	shift
+	sk_intake_stop
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	SK_INTAKE_DIR=$dir
+	"$SK_PY" "$SK_ROOT/tests/tools/intake.py" --port-file "$dir/port" --store "$dir" \
+		--lifetime 240 "$@" 2>>"$dir/log" &
+	SK_INTAKE_PID=$!
+	for i in $(seq 1 100); do
+		if [ -s "$dir/port" ]; then
+			SK_INTAKE_PORT=$(cat "$dir/port")
+			return 0
+		fi
+		sleep 0.05
+	done
+	sk_fail "the test intake did not start"
+	sed 's/^/#   log| /' "$dir/log"
+	return 1
+}
+
+# Stop the intake started by sk_intake_start (if any) and wait for it.
+sk_intake_stop() {
+	[ -n "$SK_INTAKE_PID" ] || return 0
+	kill "$SK_INTAKE_PID" 2>/dev/null
+	wait "$SK_INTAKE_PID" 2>/dev/null
+	SK_INTAKE_PID=""
+}
+
+# Set the intake's behaviour: one line per argument (see intake.py).
+sk_intake_mode() { printf '%s\n' "$@" >"$SK_INTAKE_DIR/mode"; }
+
+# A number from the intake's stats.json by dotted path ("requests",
+# "statuses.201"); 0 when absent. Lists print one item a line.
+sk_intake_stat() {
+	"$SK_PY" -c '
+import json, sys
+value = json.load(open(sys.argv[1]))
+for part in sys.argv[2].split("."):
+    value = value.get(part, 0) if isinstance(value, dict) else 0
+print("\n".join(map(str, value)) if isinstance(value, list) else value)' \
+		"$SK_INTAKE_DIR/stats.json" "$1"
+}
+
+# How many stories the intake holds.
+sk_intake_stories() { find "$SK_INTAKE_DIR" -maxdepth 1 -name '*.json' ! -name stats.json | wc -l; }

@@ -1,0 +1,656 @@
+/* sync_pg.c - the PostgreSQL delivery target: one table, keyed on the story's
+ * UUID, shared by every terminal. A batch of stories goes in one statement (one
+ * transaction, one round trip) with ON CONFLICT DO NOTHING, so a retry after a
+ * dropped connection, or a second kiosk holding the same story, never doubles it. */
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "fatal.h"
+
+/* The central schema version this code writes and understands. */
+#define PG_SCHEMA_VERSION 1
+
+/* pg_advisory_xact_lock key ("SKSC") serialising schema creation between
+ * kiosks that start at the same moment. */
+#define PG_SCHEMA_LOCK "1397445443"
+
+/* The code recorded when the connection itself failed, which libpq reports
+ * without an SQLSTATE: PostgreSQL's own "connection_failure". */
+#define PG_CODE_CONNECTION_FAILURE "08006"
+
+struct sync_target {
+	PGconn *conn;
+	char *terminal; /* this kiosk's name, stored with each story; NULL: none */
+};
+
+/* What an error means for the items that met it. */
+typedef enum {
+	PG_FAULT_TEMPORARY, /* try again later: deadlock, timeout, resources */
+	PG_FAULT_GONE,      /* the connection is lost or closing: try again later, stop now */
+	PG_FAULT_CONFIG,    /* credentials, privileges or the central schema: tell the operator */
+	PG_FAULT_BAD_STORY  /* this data is refused: find the story and reject only it */
+} pg_fault;
+
+/* ---- text ---- */
+
+/* Copy src into dst (size > 0) on one line: control characters and runs of
+ * white space become one space, and a cut never splits a UTF-8 character. */
+static void copy_line(char *dst, size_t size, const char *src)
+{
+	size_t len = 0;
+	size_t space = 0; /* a space is owed before the next character */
+	for (const unsigned char *p = (const unsigned char *)src; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f || *p == ' ') {
+			space = len > 0 ? 1 : 0;
+			continue;
+		}
+		size_t need = 1;
+		if (*p >= 0xf0)
+			need = 4;
+		else if (*p >= 0xe0)
+			need = 3;
+		else if (*p >= 0xc0)
+			need = 2;
+		if (len + space + need >= size)
+			break;
+		if (space)
+			dst[len++] = ' ';
+		space = 0;
+		dst[len++] = (char)*p;
+		/* Continuation bytes of this character, if the string really has them. */
+		for (size_t i = 1; i < need && (p[1] & 0xc0) == 0x80; i++)
+			dst[len++] = (char)*++p;
+	}
+	dst[len] = '\0';
+}
+
+/* Blank out every word holding an '@' (an email address a trigger or a
+ * constraint message might quote), since attempts never record contact details. */
+static void hide_addresses(char *text)
+{
+	char *at;
+	while ((at = strchr(text, '@')) != NULL) {
+		char *start = at, *end = at;
+		while (start > text && start[-1] != ' ' && start[-1] != '"' && start[-1] != '\'')
+			start--;
+		while (*end != '\0' && *end != ' ' && *end != '"' && *end != '\'')
+			end++;
+		static const char mask[] = "(address hidden)";
+		size_t word = (size_t)(end - start), rest = strlen(end) + 1;
+		if (word >= sizeof mask - 1) {
+			memcpy(start, mask, sizeof mask - 1);
+			memmove(start + sizeof mask - 1, end, rest);
+		} else {
+			/* Shorter than the mask: keep the message's length bound. */
+			memset(start, '*', word);
+		}
+	}
+}
+
+/* Set err from libpq's connection message, on one line. */
+static void set_conn_error(char *err, size_t errlen, const char *what, const PGconn *conn)
+{
+	char line[512];
+	copy_line(line, sizeof line, conn != NULL ? PQerrorMessage(conn) : "out of memory");
+	snprintf(err, errlen, "%s: %s", what, line[0] != '\0' ? line : "no reason given");
+}
+
+/* True when text is exactly one JSON object: it starts with '{' and its braces
+ * first balance at its last character, outside any string. The records are
+ * joined with commas into one array, so this is what keeps one record from
+ * ever being read as two, or as part of its neighbour. */
+static int is_one_object(const char *text)
+{
+	const char *p = text;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	if (*p != '{')
+		return 0;
+	long depth = 0;
+	int in_string = 0;
+	for (; *p != '\0'; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				in_string = 0;
+			continue;
+		}
+		if (*p == '"') {
+			in_string = 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				break;
+			if (depth < 0)
+				return 0;
+		}
+	}
+	if (*p == '\0')
+		return 0;
+	for (p++; *p != '\0'; p++)
+		if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			return 0;
+	return 1;
+}
+
+/* ---- errors ---- */
+
+/* What a failed statement means for delivery. */
+static pg_fault classify(PGconn *conn, const PGresult *res)
+{
+	const char *sqlstate = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *severity =
+		res != NULL ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+	/* A FATAL error or a shutdown notice arrives while libpq still thinks the
+	 * connection is fine; the server closes it just after. Treat all of these
+	 * as the connection gone, so the run stops at once instead of failing the
+	 * next batch too. */
+	if (PQstatus(conn) != CONNECTION_OK || sqlstate == NULL || strlen(sqlstate) != 5 ||
+	    (severity != NULL &&
+	     (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0)) ||
+	    strncmp(sqlstate, "08", 2) == 0 || strncmp(sqlstate, "57P0", 4) == 0)
+		return PG_FAULT_GONE;
+	if (strncmp(sqlstate, "22", 2) == 0 || strncmp(sqlstate, "23", 2) == 0)
+		return PG_FAULT_BAD_STORY;
+	/* Authentication, privileges, or a central schema that is not ours (a
+	 * dropped table, a replica that refuses writes): retrying cannot help. */
+	if (strncmp(sqlstate, "28", 2) == 0 || strncmp(sqlstate, "42", 2) == 0 ||
+	    strncmp(sqlstate, "3D", 2) == 0 || strncmp(sqlstate, "3F", 2) == 0 ||
+	    strncmp(sqlstate, "0A", 2) == 0 || strcmp(sqlstate, "25006") == 0)
+		return PG_FAULT_CONFIG;
+	/* Everything else - 57014 statement timeout, 40001/40P01 serialization
+	 * and deadlock, 53 resources, 58 I/O, XX internal - may well pass on a
+	 * later try. */
+	return PG_FAULT_TEMPORARY;
+}
+
+/* The error of a failed statement: its SQLSTATE (or 08006 when the connection
+ * itself failed, which has none) and its primary message. */
+static void result_error(PGconn *conn, const PGresult *res, char *code, size_t codelen,
+			 char *message, size_t messagelen)
+{
+	const char *sqlstate = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res != NULL ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (sqlstate == NULL && PQstatus(conn) != CONNECTION_OK)
+		sqlstate = PG_CODE_CONNECTION_FAILURE;
+	copy_line(code, codelen, sqlstate != NULL ? sqlstate : "");
+	if (primary == NULL)
+		primary = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	copy_line(message, messagelen,
+		  primary != NULL && primary[0] != '\0' ? primary : "unknown error");
+	hide_addresses(message);
+}
+
+/* Run a statement with text parameters (NULL for SQL NULL). Returns the
+ * result when it has status want; otherwise NULL, with the failure in
+ * code, message and *fault. */
+static PGresult *run(PGconn *conn, const char *sql, int nparams, const char *const *params,
+		     ExecStatusType want, char *code, size_t codelen, char *message,
+		     size_t messagelen, pg_fault *fault)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (res != NULL && PQresultStatus(res) == want)
+		return res;
+	result_error(conn, res, code, codelen, message, messagelen);
+	*fault = classify(conn, res);
+	PQclear(res);
+	return NULL;
+}
+
+/* ---- connecting and the schema ---- */
+
+/* Does a failed connection's message say the settings are wrong (so retrying
+ * is pointless) rather than the server being out of reach? libpq reports no
+ * SQLSTATE for a failed connection, so this reads its (untranslated) words;
+ * anything not recognised counts as out of reach and is retried. */
+static int connect_error_is_config(const char *message)
+{
+	static const char *const config_words[] = {
+		"authentication failed",
+		"no password supplied",
+		"password is required",
+		"does not exist",
+		"no pg_hba.conf entry",
+		"pg_hba.conf rejects",
+		"invalid connection option",
+		"invalid URI",
+		"invalid sslmode",
+		"invalid integer value",
+		"permission denied",
+		"server does not support SSL",
+		"certificate",
+		"not permitted to log in",
+	};
+	for (size_t i = 0; i < sizeof config_words / sizeof config_words[0]; i++)
+		if (strstr(message, config_words[i]) != NULL)
+			return 1;
+	return 0;
+}
+
+/* Check the target before connecting: libpq must understand it, and it must
+ * not carry a password, which belongs in the mode-0600 credentials file. */
+static int check_conninfo(const char *target, char *err, size_t errlen)
+{
+	char *parse_error = NULL;
+	PQconninfoOption *options = PQconninfoParse(target, &parse_error);
+	if (options == NULL) {
+		char line[256];
+		copy_line(line, sizeof line, parse_error != NULL ? parse_error : "out of memory");
+		/* libpq quotes parts of a bad string back, and they may be a password. */
+		if (strstr(target, "://") != NULL || strstr(target, "password") != NULL)
+			snprintf(line, sizeof line, "libpq cannot parse it");
+		snprintf(err, errlen, "the PostgreSQL connection string is not valid: %s", line);
+		PQfreemem(parse_error);
+		return -1;
+	}
+	int has_password = 0;
+	for (const PQconninfoOption *o = options; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL && o->val[0] != '\0')
+			has_password = 1;
+	PQconninfoFree(options);
+	if (has_password) {
+		snprintf(err, errlen,
+			 "the PostgreSQL target holds a password: put it in a"
+			 " credentials_file (mode 0600) instead");
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the central tables if missing, under an advisory lock so that two
+ * kiosks starting together do not race, and refuse a schema newer than ours.
+ * When the schema is already in place no DDL runs, so a role that may only
+ * insert and update (tables made by a DBA) works too. */
+static sync_run_status ensure_schema(PGconn *conn, char *err, size_t errlen)
+{
+	static const char *const steps[] = {
+		"CREATE TABLE IF NOT EXISTS storykiosk_schema (version integer NOT NULL)",
+		"CREATE TABLE IF NOT EXISTS storykiosk_stories ("
+		" id uuid PRIMARY KEY,"
+		" record jsonb NOT NULL,"
+		" terminal text,"
+		" received_at timestamptz NOT NULL DEFAULT now(),"
+		" withdrawn_at timestamptz)",
+		"CREATE INDEX IF NOT EXISTS storykiosk_stories_received_at"
+		" ON storykiosk_stories (received_at)",
+		"CREATE INDEX IF NOT EXISTS storykiosk_stories_consented_at"
+		" ON storykiosk_stories ((record->>'consented_at'))",
+		"INSERT INTO storykiosk_schema (version)"
+		" SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM storykiosk_schema)",
+	};
+	char code[16], message[256];
+	pg_fault fault = PG_FAULT_TEMPORARY;
+	PGresult *res = NULL;
+	const char *failed = "starting a transaction";
+
+	if ((res = run(conn, "BEGIN", 0, NULL, PGRES_COMMAND_OK, code, sizeof code, message,
+		       sizeof message, &fault)) == NULL)
+		goto fail;
+	PQclear(res);
+	failed = "waiting for the schema lock";
+	if ((res = run(conn, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ")", 0, NULL,
+		       PGRES_TUPLES_OK, code, sizeof code, message, sizeof message, &fault)) ==
+	    NULL)
+		goto fail;
+	PQclear(res);
+
+	failed = "reading the central schema version";
+	if ((res = run(conn,
+		       "SELECT to_regclass('storykiosk_stories') IS NOT NULL,"
+		       " to_regclass('storykiosk_schema') IS NOT NULL",
+		       0, NULL, PGRES_TUPLES_OK, code, sizeof code, message, sizeof message,
+		       &fault)) == NULL)
+		goto fail;
+	int have_stories = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	int have_version = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	long version = 0;
+	if (have_version) {
+		if ((res = run(conn, "SELECT max(version) FROM storykiosk_schema", 0, NULL,
+			       PGRES_TUPLES_OK, code, sizeof code, message, sizeof message,
+			       &fault)) == NULL)
+			goto fail;
+		if (!PQgetisnull(res, 0, 0))
+			version = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+
+	if (version > PG_SCHEMA_VERSION) {
+		snprintf(err, errlen,
+			 "the central store's schema is newer (version %ld) than this"
+			 " storykiosk knows (version %d): upgrade storykiosk",
+			 version, PG_SCHEMA_VERSION);
+		PQclear(PQexec(conn, "ROLLBACK"));
+		return SYNC_RUN_CONFIG_ERROR;
+	}
+	if (version != PG_SCHEMA_VERSION || !have_stories) {
+		failed = "creating the central tables";
+		for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+			if ((res = run(conn, steps[i], 0, NULL, PGRES_COMMAND_OK, code, sizeof code,
+				       message, sizeof message, &fault)) == NULL)
+				goto fail;
+			PQclear(res);
+		}
+	}
+	failed = "committing the central schema";
+	if ((res = run(conn, "COMMIT", 0, NULL, PGRES_COMMAND_OK, code, sizeof code, message,
+		       sizeof message, &fault)) == NULL)
+		goto fail;
+	PQclear(res);
+	return SYNC_RUN_GO_ON;
+
+fail:
+	snprintf(err, errlen, "%s: %s (SQLSTATE %s)", failed, message, code);
+	if (PQstatus(conn) == CONNECTION_OK)
+		PQclear(PQexec(conn, "ROLLBACK"));
+	return fault == PG_FAULT_CONFIG ? SYNC_RUN_CONFIG_ERROR : SYNC_RUN_UNREACHABLE;
+}
+
+static sync_target *pg_open(const config *cfg, sync_run_status *status, char *err, size_t errlen)
+{
+	*status = SYNC_RUN_CONFIG_ERROR;
+	if (cfg->target == NULL || cfg->target[0] == '\0') {
+		snprintf(err, errlen, "no PostgreSQL target given");
+		return NULL;
+	}
+	if (check_conninfo(cfg->target, err, errlen) != 0)
+		return NULL;
+
+	char timeout[24], user_timeout_ms[24];
+	long seconds = cfg->timeout_seconds > 0 ? cfg->timeout_seconds : 30;
+	snprintf(timeout, sizeof timeout, "%ld", seconds);
+	snprintf(user_timeout_ms, sizeof user_timeout_ms, "%ld", seconds * 1000);
+	/* Entries before dbname may be changed by the operator's connection
+	 * string; those after it may not: the password comes only from the
+	 * credentials file, and the records are UTF-8. The keepalives and TCP
+	 * user timeout notice a network that vanished mid-batch, which the
+	 * server-side statement_timeout cannot. */
+	const char *const keywords[] = {
+		"application_name", "connect_timeout", "keepalives", "keepalives_idle",
+		"keepalives_interval", "keepalives_count", "tcp_user_timeout",
+		"dbname", "client_encoding", "password", NULL,
+	};
+	const char *const values[] = {
+		"storykiosk", timeout, "1", timeout,
+		"5", "3", user_timeout_ms,
+		cfg->target, "UTF8", cfg->secret, NULL,
+	};
+	PGconn *conn = PQconnectdbParams(keywords, values, 1);
+	if (conn == NULL)
+		fatal("out of memory connecting to PostgreSQL");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		const char *why = PQerrorMessage(conn);
+		int config_fault = connect_error_is_config(why);
+		*status = config_fault ? SYNC_RUN_CONFIG_ERROR : SYNC_RUN_UNREACHABLE;
+		set_conn_error(err, errlen,
+			       config_fault ? "PostgreSQL refused the connection"
+					    : "cannot reach PostgreSQL",
+			       conn);
+		/* Say where the password comes from, never what it is. */
+		if (strstr(why, "password") != NULL) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, " (%s)",
+				 cfg->secret != NULL ? "check the password in credentials_file"
+						     : "set credentials_file to a file holding it");
+		}
+		PQfinish(conn);
+		return NULL;
+	}
+
+	/* A statement that hangs (a lock held by another kiosk, a server under
+	 * strain) gives up after the configured time and is retried later. */
+	char timeout_ms[24], code[16], message[256];
+	pg_fault fault = PG_FAULT_TEMPORARY;
+	snprintf(timeout_ms, sizeof timeout_ms, "%ld", seconds * 1000);
+	const char *const params[] = {timeout_ms};
+	PGresult *res = run(conn, "SELECT set_config('statement_timeout', $1, false)", 1, params,
+			    PGRES_TUPLES_OK, code, sizeof code, message, sizeof message, &fault);
+	if (res == NULL) {
+		snprintf(err, errlen, "setting the statement timeout: %s (SQLSTATE %s)", message,
+			 code);
+		*status = fault == PG_FAULT_CONFIG ? SYNC_RUN_CONFIG_ERROR : SYNC_RUN_UNREACHABLE;
+		PQfinish(conn);
+		return NULL;
+	}
+	PQclear(res);
+
+	*status = ensure_schema(conn, err, errlen);
+	if (*status != SYNC_RUN_GO_ON) {
+		PQfinish(conn);
+		return NULL;
+	}
+
+	sync_target *target = calloc(1, sizeof *target);
+	if (target == NULL)
+		fatal("out of memory");
+	target->conn = conn;
+	if (cfg->terminal != NULL && (target->terminal = strdup(cfg->terminal)) == NULL)
+		fatal("out of memory");
+	return target;
+}
+
+/* ---- sending ---- */
+
+/* A growing string for the batch's JSON array. */
+typedef struct {
+	char *text;
+	size_t len, cap;
+} text_buffer;
+
+static void buffer_add(text_buffer *buf, const char *text, size_t len)
+{
+	if (buf->len + len + 1 > buf->cap) {
+		size_t cap = buf->cap > 0 ? buf->cap : 4096;
+		while (cap < buf->len + len + 1)
+			cap *= 2;
+		char *grown = realloc(buf->text, cap);
+		if (grown == NULL)
+			fatal("out of memory building a batch of %zu bytes", cap);
+		buf->text = grown;
+		buf->cap = cap;
+	}
+	memcpy(buf->text + buf->len, text, len);
+	buf->len += len;
+	buf->text[buf->len] = '\0';
+}
+
+/* Give every item in list the same outcome and error. */
+static void mark_all(sync_item **list, size_t n, sync_outcome outcome, const char *code,
+		     const char *message)
+{
+	for (size_t i = 0; i < n; i++) {
+		list[i]->outcome = outcome;
+		copy_line(list[i]->code, sizeof list[i]->code, code);
+		copy_line(list[i]->message, sizeof list[i]->message, message);
+	}
+}
+
+/* What send returns after a fault that is not about one story. */
+static sync_run_status run_status_for(pg_fault fault, const char *code, const char *message,
+				      char *err, size_t errlen)
+{
+	if (fault == PG_FAULT_CONFIG) {
+		snprintf(err, errlen, "the central store refused the batch: %s (SQLSTATE %s)",
+			 message, code);
+		return SYNC_RUN_CONFIG_ERROR;
+	}
+	if (fault == PG_FAULT_GONE) {
+		snprintf(err, errlen, "lost the connection to PostgreSQL: %s", message);
+		return SYNC_RUN_UNREACHABLE;
+	}
+	return SYNC_RUN_GO_ON;
+}
+
+/* Insert n stories in one statement. Returns -1 with the fault when the
+ * statement failed (no story was stored: it is one transaction). */
+static int insert_stories(sync_target *target, sync_item **stories, size_t n, char *code,
+			  size_t codelen, char *message, size_t messagelen, pg_fault *fault)
+{
+	/* The positions of the stories this statement stored; the others were
+	 * already there. Positions, not ids, so no text form of a UUID is compared. */
+	static const char sql[] =
+		"WITH batch AS ("
+		"  SELECT e.r, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n)),"
+		" stored AS ("
+		"  INSERT INTO storykiosk_stories (id, record, terminal)"
+		"  SELECT (batch.r->>'id')::uuid, batch.r, $2 FROM batch ORDER BY batch.n"
+		"  ON CONFLICT (id) DO NOTHING RETURNING id)"
+		" SELECT batch.n FROM batch JOIN stored ON stored.id = (batch.r->>'id')::uuid";
+	text_buffer array = {NULL, 0, 0};
+	buffer_add(&array, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buffer_add(&array, ",", 1);
+		buffer_add(&array, stories[i]->record, strlen(stories[i]->record));
+	}
+	buffer_add(&array, "]", 1);
+
+	const char *const params[] = {array.text, target->terminal};
+	PGresult *res = run(target->conn, sql, 2, params, PGRES_TUPLES_OK, code, codelen, message,
+			    messagelen, fault);
+	free(array.text);
+	if (res == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		stories[i]->outcome = SYNC_ALREADY_THERE;
+		stories[i]->code[0] = stories[i]->message[0] = '\0';
+	}
+	for (int row = 0; row < PQntuples(res); row++) {
+		long position = strtol(PQgetvalue(res, row, 0), NULL, 10);
+		if (position >= 1 && (size_t)position <= n)
+			stories[position - 1]->outcome = SYNC_DELIVERED;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Mark one delivered story withdrawn, keeping the first withdrawal time. */
+static int send_withdrawal(sync_target *target, sync_item *item, char *code, size_t codelen,
+			   char *message, size_t messagelen, pg_fault *fault)
+{
+	/* One round trip: lock the row, set withdrawn_at only if still empty,
+	 * and say whether the row exists and whether it changed. */
+	static const char sql[] =
+		"WITH story AS ("
+		"  SELECT id, withdrawn_at FROM storykiosk_stories WHERE id = $1::uuid FOR UPDATE),"
+		" changed AS ("
+		"  UPDATE storykiosk_stories AS s SET withdrawn_at = coalesce("
+		"   ($2::jsonb #>> '{withdrawal,withdrawn_at}')::timestamptz, now())"
+		"  FROM story WHERE s.id = story.id AND story.withdrawn_at IS NULL RETURNING s.id)"
+		" SELECT (SELECT count(*) FROM story), (SELECT count(*) FROM changed)";
+	const char *const params[] = {item->id, item->record};
+	PGresult *res = run(target->conn, sql, 2, params, PGRES_TUPLES_OK, code, codelen, message,
+			    messagelen, fault);
+	if (res == NULL)
+		return -1;
+	int found = strcmp(PQgetvalue(res, 0, 0), "0") != 0;
+	int changed = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
+	PQclear(res);
+	item->code[0] = item->message[0] = '\0';
+	if (!found) {
+		item->outcome = SYNC_REJECTED;
+		copy_line(item->message, sizeof item->message,
+			  "the central store does not hold this story");
+	} else {
+		item->outcome = changed ? SYNC_DELIVERED : SYNC_ALREADY_THERE;
+	}
+	return 0;
+}
+
+static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, char *err,
+			       size_t errlen)
+{
+	char code[16], message[256];
+	pg_fault fault = PG_FAULT_TEMPORARY;
+	if (n == 0)
+		return SYNC_RUN_GO_ON;
+	sync_item **stories = malloc(n * sizeof *stories);
+	if (stories == NULL)
+		fatal("out of memory");
+	size_t nstories = 0;
+	for (size_t i = 0; i < n; i++) {
+		items[i].outcome = SYNC_TEMPORARY;
+		if (items[i].withdrawal)
+			continue;
+		if (items[i].record == NULL || !is_one_object(items[i].record)) {
+			items[i].outcome = SYNC_REJECTED;
+			items[i].code[0] = '\0';
+			copy_line(items[i].message, sizeof items[i].message,
+				  "the story's record is not one JSON object");
+			continue;
+		}
+		stories[nstories++] = &items[i];
+	}
+
+	sync_run_status status = SYNC_RUN_GO_ON;
+	if (nstories > 0 && insert_stories(target, stories, nstories, code, sizeof code, message,
+					   sizeof message, &fault) != 0) {
+		if (fault != PG_FAULT_BAD_STORY) {
+			mark_all(stories, nstories, SYNC_TEMPORARY, code, message);
+			status = run_status_for(fault, code, message, err, errlen);
+			goto done;
+		}
+		/* Some story's data is refused: send them one by one, each in its own
+		 * transaction, so only the bad one is rejected. */
+		for (size_t i = 0; i < nstories; i++) {
+			if (insert_stories(target, &stories[i], 1, code, sizeof code, message,
+					   sizeof message, &fault) == 0)
+				continue;
+			if (fault == PG_FAULT_BAD_STORY) {
+				mark_all(&stories[i], 1, SYNC_REJECTED, code, message);
+				continue;
+			}
+			mark_all(&stories[i], nstories - i, SYNC_TEMPORARY, code, message);
+			status = run_status_for(fault, code, message, err, errlen);
+			goto done;
+		}
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		if (!items[i].withdrawal)
+			continue;
+		if (send_withdrawal(target, &items[i], code, sizeof code, message, sizeof message,
+				    &fault) == 0)
+			continue;
+		if (fault == PG_FAULT_BAD_STORY) {
+			sync_item *item = &items[i];
+			mark_all(&item, 1, SYNC_REJECTED, code, message);
+			continue;
+		}
+		/* This withdrawal and those after it stay temporary. */
+		for (size_t j = i; j < n; j++) {
+			if (items[j].withdrawal) {
+				sync_item *item = &items[j];
+				mark_all(&item, 1, SYNC_TEMPORARY, code, message);
+			}
+		}
+		status = run_status_for(fault, code, message, err, errlen);
+		break;
+	}
+done:
+	free(stories);
+	return status;
+}
+
+static void pg_close(sync_target *target)
+{
+	if (target == NULL)
+		return;
+	PQfinish(target->conn);
+	free(target->terminal);
+	free(target);
+}
+
+const sync_target_ops sync_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.send = pg_send,
+	.close = pg_close,
+};

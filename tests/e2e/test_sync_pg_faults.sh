@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# storykiosk sync when PostgreSQL fails: the server stopped in the middle of a
+# large sync and started again (nothing lost, nothing doubled), a port where
+# nothing listens, a server that never answers, and one story the server
+# refuses among good ones.
+. "$(dirname "$0")/lib.sh"
+. "$SK_ROOT/tests/tools/pg.sh"
+
+unset $(env | sed -n 's/^\(PG[A-Z_]*\)=.*/\1/p')
+export HOME=$SK_DIR/home XDG_CONFIG_HOME=$SK_DIR/config
+mkdir -p "$HOME" "$XDG_CONFIG_HOME"
+SK_CONF=$SK_DIR/storykiosk.conf
+MAKE_QUEUE=$SK_ROOT/tests/tools/make_queue.py
+export SK_BIN
+LISTENER_PID=""
+trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; sk_cleanup' EXIT
+
+# Run "storykiosk sync" on queue DB with extra arguments; sets SYNC_RC, and
+# SYNC_SUMMARY to the last line of stdout.
+sync_queue() {
+	local db=$1
+	shift
+	"$SK_BIN" --db "$db" --config "$SK_CONF" sync "$@" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
+	SYNC_RC=$?
+	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
+}
+
+sync_report() {
+	sed 's/^/#   out| /' "$SK_DIR/sync.out"
+	sed 's/^/#   err| /' "$SK_DIR/sync.err"
+}
+
+# write_conf TARGET BATCH TIMEOUT
+write_conf() {
+	cat >"$SK_CONF" <<-EOF
+	target = $1
+	batch_size = $2
+	timeout = $3
+	retry_base = 1h
+	retention = 7d
+	terminal = ward-9
+	EOF
+}
+
+# The four numbers of a summary line, space-separated.
+summary_numbers() {
+	sed -n 's/^delivered \([0-9]*\), already there \([0-9]*\), failed \([0-9]*\), left \([0-9]*\)$/\1 \2 \3 \4/p' <<<"$1"
+}
+
+central_count() { pg_psql -c "SELECT count(*) FROM storykiosk_stories"; }
+status_count() { "$SK_BIN" --db "$1" list --status "$2" | wc -l; }
+
+pg_start || { echo "not ok - a PostgreSQL server for the test"; exit 1; }
+
+sk_case "the server stopped in the middle of a large sync: nothing lost, nothing doubled"
+n=20000
+python3 "$MAKE_QUEUE" "$SK_DB" "$n" --no-email-every 5 >"$SK_DIR/ids" || sk_fail "make_queue failed"
+write_conf "$(pg_url)" 500 10s
+# Make the schema with a first one-story sync from another queue, then slow
+# each insert statement down a little so the stop lands inside a batch's
+# transaction and not between two quick syncs.
+python3 "$MAKE_QUEUE" "$SK_DIR/seed.db" 1 --seed 99 >/dev/null
+sync_queue "$SK_DIR/seed.db"
+sk_eq "seed sync" "$SYNC_RC" 0 || sync_report
+pg_psql -c "DELETE FROM storykiosk_stories" -c "
+	CREATE FUNCTION slow_batch() RETURNS trigger LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END \$\$;
+	CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
+	FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
+started=$(date +%s%N)
+"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err" &
+sync_pid=$!
+# Wait for the first committed batch, then stop the server at once.
+seen=0
+for _ in $(seq 1 300); do
+	seen=$(central_count 2>/dev/null)
+	[ "${seen:-0}" -gt 0 ] && break
+	sleep 0.05
+done
+pg_stop immediate || sk_fail "pg_ctl stop -m immediate failed"
+wait "$sync_pid"
+SYNC_RC=$? SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
+echo "#   stopped after $seen stories were visible; first sync: $SYNC_SUMMARY ($(( ($(date +%s%N) - started) / 1000000 )) ms)"
+sk_eq "first sync exit status" "$SYNC_RC" 75 || sync_report
+read -r delivered1 already1 failed1 left1 <<<"$(summary_numbers "$SYNC_SUMMARY")"
+[ "${left1:-0}" -gt 0 ] || sk_fail "the first sync left nothing: the stop came too late ($SYNC_SUMMARY)"
+[ "${delivered1:-0}" -gt 0 ] || sk_fail "the first sync delivered nothing: the stop came too early ($SYNC_SUMMARY)"
+sk_eq "left after the first sync" "$left1" "$((n - delivered1))"
+grep -qi "postgres\|connection\|server" "$SK_DIR/sync.err" || { sk_fail "no message about the lost server"; sync_report; }
+sk_eq "delivered in the queue after the first sync" "$(status_count "$SK_DB" delivered)" "$delivered1"
+pg_restart || sk_fail "the server did not start again"
+central1=$(central_count)
+# A batch the server committed just before it stopped may not have been
+# acknowledged: the server can hold more than the queue knows, never less.
+[ "$central1" -ge "$delivered1" ] || sk_fail "central holds $central1 but the queue has $delivered1 delivered"
+pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
+sync_queue "$SK_DB" --force
+echo "#   after the restart: central held $central1; second sync: $SYNC_SUMMARY"
+sk_eq "second sync exit status" "$SYNC_RC" 0 || sync_report
+read -r delivered2 already2 failed2 left2 <<<"$(summary_numbers "$SYNC_SUMMARY")"
+sk_eq "second sync delivered + already there" "$((delivered2 + already2))" "$((n - delivered1))"
+sk_eq "second sync already there (sent but unacknowledged)" "$already2" "$((central1 - delivered1))"
+sk_eq "second sync failed, left" "$failed2 $left2" "0 0"
+sk_eq "central rows" "$(central_count)" "$n"
+sk_eq "delivered in the queue" "$(status_count "$SK_DB" delivered)" "$n"
+pg_psql -c "SELECT id FROM storykiosk_stories ORDER BY id" >"$SK_DIR/central.ids"
+sort "$SK_DIR/ids" | cmp -s - "$SK_DIR/central.ids" || sk_fail "the central ids are not the queue's ids"
+sk_end_case
+
+sk_case "one story the server refuses is rejected; the rest of its batch is delivered"
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+bad_db=$SK_DIR/bad/queue.db
+mkdir -m 700 "$SK_DIR/bad"
+python3 "$MAKE_QUEUE" "$bad_db" 30 --seed 5 >"$SK_DIR/bad.ids" || sk_fail "make_queue failed"
+# The central table keys on a UUID: a story whose id is one character short
+# of one is refused (22P02). Hex digits only, so "show" still finds it.
+bad_id=deadbeef-0000-4000-8000-00000000000
+python3 - "$bad_db" "$bad_id" <<'PY' || sk_fail "making the bad story"
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+with db:
+    old = db.execute("SELECT id FROM stories ORDER BY consented_at, id LIMIT 1 OFFSET 10").fetchone()[0]
+    for table, key in (("stories", "id"), ("answers", "story_id"), ("story_services", "story_id"),
+                       ("audit", "story_id")):
+        db.execute("UPDATE %s SET %s = ? WHERE %s = ?" % (table, key, key), (sys.argv[2], old))
+PY
+write_conf "$(pg_url)" 200 10s
+sync_queue "$bad_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+sk_eq "central rows" "$(central_count)" 29
+sk_eq "delivered in the queue" "$(status_count "$bad_db" delivered)" 29
+sk_eq "failed in the queue" "$("$SK_BIN" --db "$bad_db" list --status failed | cut -d' ' -f1)" "$bad_id"
+"$SK_BIN" --db "$bad_db" show "$bad_id" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $bad_id failed"
+grep -q "22P02" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 22P02"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+sk_end_case
+
+sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
+pg_stop
+unreach_db=$SK_DIR/unreach/queue.db
+mkdir -m 700 "$SK_DIR/unreach"
+python3 "$MAKE_QUEUE" "$unreach_db" 20 --seed 11 >"$SK_DIR/unreach.ids" || sk_fail "make_queue failed"
+port=$(pg_free_port)
+write_conf "postgresql://storykiosk@127.0.0.1:$port/central" 200 5s
+sync_queue "$unreach_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+sk_eq "summary" "$(summary_numbers "$SYNC_SUMMARY" | awk '{ print $1, $2, $4 }')" "0 0 20"
+grep -qi "connect\|refused\|reach" "$SK_DIR/sync.err" || { sk_fail "no clear message"; sync_report; }
+sk_eq "delivered in the queue" "$(status_count "$unreach_db" delivered)" 0
+sk_eq "queued or failed in the queue" \
+	"$(( $(status_count "$unreach_db" queued) + $(status_count "$unreach_db" failed) ))" 20
+first=$(head -n 1 "$SK_DIR/unreach.ids")
+"$SK_BIN" --db "$unreach_db" show "$first" >"$SK_DIR/show.out" 2>&1
+grep -q "Delivery attempts" "$SK_DIR/show.out" && grep -q "127.0.0.1:$port" "$SK_DIR/show.out" ||
+	{ sk_fail "show lists no attempt to 127.0.0.1:$port"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+sk_end_case
+
+sk_case "a server that accepts but never answers: the sync gives up after the timeout"
+port=$(pg_free_port)
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(8)
+held = []
+while True:
+    held.append(s.accept()[0])  # hold every connection open, say nothing
+' "$port" &
+LISTENER_PID=$!
+for _ in $(seq 1 50); do
+	python3 -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$port" 2>/dev/null && break
+	sleep 0.1
+done
+write_conf "postgresql://storykiosk@127.0.0.1:$port/central" 200 2s
+started=$(date +%s)
+sync_queue "$unreach_db" --force
+took=$(( $(date +%s) - started ))
+sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+[ "$took" -le 12 ] || sk_fail "the sync took $took s with a 2 s timeout"
+sk_eq "delivered in the queue" "$(status_count "$unreach_db" delivered)" 0
+kill "$LISTENER_PID" 2>/dev/null
+wait "$LISTENER_PID" 2>/dev/null
+LISTENER_PID=""
+sk_end_case
