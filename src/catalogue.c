@@ -718,6 +718,23 @@ size_t catalogue_search(const catalogue *cat, const char *query,
 	return matched;
 }
 
+int catalogue_text_matches(const char *text, const char *query)
+{
+	char no_code[] = "";
+	catalogue_service one = { .code = no_code, .name = strdup(text), .postcode = NULL,
+				  .search_key = NULL };
+	if (one.name == NULL || (one.search_key = make_search_key(&one)) == NULL) {
+		free(one.name);
+		return 0;
+	}
+	catalogue single = { .path = NULL, .services = &one, .n_services = 1 };
+	size_t found;
+	int matches = catalogue_search(&single, query, &found, 1) == 1;
+	free(one.search_key);
+	free(one.name);
+	return matches;
+}
+
 const catalogue_service *catalogue_find_code(const catalogue *cat,
 					     const char *code)
 {

@@ -39,6 +39,10 @@ void catalogue_free(catalogue *cat);
 size_t catalogue_search(const catalogue *cat, const char *query,
 			size_t *found, size_t cap);
 
+/* Non-zero when text would be found by query under catalogue_search's rules
+ * (used for services typed in as not in the list). */
+int catalogue_text_matches(const char *text, const char *query);
+
 /* The service with this code (exact match), or NULL. */
 const catalogue_service *catalogue_find_code(const catalogue *cat,
 					     const char *code);

@@ -487,15 +487,53 @@ static void draw_choice_step(kiosk *k, const form_step *fs, int y, int limit)
 	screen_put(limit - 1, 2, width, "Up and Down to move, Enter to choose.", LOOK_HINT);
 }
 
-/* Rows of the services list: chosen free-text entries, matches, "not in the list". */
-static size_t services_rows(const kiosk *k, size_t *free_text)
+/* What a row of the services list holds. */
+typedef enum { ROW_OWN, ROW_MATCH, ROW_NOT_LISTED } service_row_kind;
+
+/* Chosen "not in the list" services to show: all of them while the search is
+ * empty (so they can be taken off), else only those the search words find. */
+static size_t own_rows(const kiosk *k, size_t *own, size_t cap)
 {
-	size_t own = 0;
-	for (size_t i = 0; i < k->story->n_services; i++)
-		if (k->story->services[i].code == NULL)
-			own++;
-	*free_text = own;
-	return own + k->n_matches + 1;
+	char *query = editor_text(&k->field);
+	int searching = validate_word_count(query) > 0;
+	size_t n = 0;
+	for (size_t i = 0; i < k->story->n_services && n < cap; i++) {
+		const story_service *svc = &k->story->services[i];
+		if (svc->code != NULL)
+			continue;
+		if (searching && !catalogue_text_matches(svc->name, query))
+			continue;
+		own[n++] = i;
+	}
+	free(query);
+	return n;
+}
+
+/* Rows: with an empty search, chosen free-text entries come first, then the
+ * catalogue; while searching, the catalogue's matches come first so Enter
+ * picks the best match. "Not in the list" is always last. Writes what row
+ * holds and its index (into story services or the catalogue). */
+static size_t services_rows(const kiosk *k, size_t row, service_row_kind *kind, size_t *index)
+{
+	size_t own[64];
+	size_t n_own = own_rows(k, own, 64);
+	char *query = editor_text(&k->field);
+	int own_first = validate_word_count(query) == 0;
+	free(query);
+	size_t first_block = own_first ? n_own : k->n_matches;
+	size_t total = n_own + k->n_matches + 1;
+	if (kind != NULL) {
+		if (row >= total - 1) {
+			*kind = ROW_NOT_LISTED;
+		} else if (row < first_block) {
+			*kind = own_first ? ROW_OWN : ROW_MATCH;
+			*index = own_first ? own[row] : k->matches[row];
+		} else {
+			*kind = own_first ? ROW_MATCH : ROW_OWN;
+			*index = own_first ? k->matches[row - first_block] : own[row - first_block];
+		}
+	}
+	return total;
 }
 
 static void draw_services_step(kiosk *k, const form_step *fs, int y, int limit)
@@ -506,27 +544,26 @@ static void draw_services_step(kiosk *k, const form_step *fs, int y, int limit)
 	int field_width = width < 64 ? width : 64;
 	int after = draw_line_field(k, y + 1, field_width);
 	/* Keep the search box looking focused: typing always goes there. */
-	size_t own;
-	size_t n_rows = services_rows(k, &own);
+	size_t n_rows = services_rows(k, 0, NULL, NULL);
 	int list_rows = limit - 2 - after;
 	if (list_rows < 1)
 		list_rows = 1;
+	if (k->item >= (int)n_rows)
+		k->item = (int)n_rows - 1;
 	if (k->item < k->list_top)
 		k->list_top = k->item;
 	if (k->item >= k->list_top + list_rows)
 		k->list_top = k->item - list_rows + 1;
 	char *query = editor_text(&k->field);
 	for (int r = 0; r < list_rows && (size_t)(k->list_top + r) < n_rows; r++) {
-		size_t row = (size_t)(k->list_top + r);
+		size_t row = (size_t)(k->list_top + r), index = 0;
+		service_row_kind kind;
+		services_rows(k, row, &kind, &index);
 		char line[1024];
-		if (row < own) {
-			size_t seen = 0, i;
-			for (i = 0; i < k->story->n_services; i++)
-				if (k->story->services[i].code == NULL && seen++ == row)
-					break;
-			snprintf(line, sizeof line, "[x] %s (not in the list)", k->story->services[i].name);
-		} else if (row < own + k->n_matches) {
-			const catalogue_service *svc = &k->ctx->services->services[k->matches[row - own]];
+		if (kind == ROW_OWN) {
+			snprintf(line, sizeof line, "[x] %s (not in the list)", k->story->services[index].name);
+		} else if (kind == ROW_MATCH) {
+			const catalogue_service *svc = &k->ctx->services->services[index];
 			snprintf(line, sizeof line, "[%c] %s", story_find_service(k->story, svc->code, NULL) >= 0 ? 'x' : ' ',
 				 svc->name);
 		} else if (validate_word_count(query) > 0) {
@@ -1052,23 +1089,20 @@ static void edit_field(kiosk *k, int is_key, unsigned int ch)
 
 static void toggle_service_row(kiosk *k)
 {
-	size_t own;
-	size_t n_rows = services_rows(k, &own);
+	size_t n_rows = services_rows(k, 0, NULL, NULL);
 	if (k->item < 0 || (size_t)k->item >= n_rows)
 		return;
-	size_t row = (size_t)k->item;
+	service_row_kind kind;
+	size_t index = 0;
+	services_rows(k, (size_t)k->item, &kind, &index);
 	story *s = k->story;
-	if (row < own) {
-		size_t seen = 0;
-		for (size_t i = 0; i < s->n_services; i++)
-			if (s->services[i].code == NULL && seen++ == row) {
-				story_remove_service(s, i);
-				break;
-			}
+	if (kind == ROW_OWN) {
+		set_message(k, LOOK_HINT, "Taken off. Type a name to search, or Ctrl-N to go on.");
+		story_remove_service(s, index);
 		return;
 	}
-	if (row < own + k->n_matches) {
-		const catalogue_service *svc = &k->ctx->services->services[k->matches[row - own]];
+	if (kind == ROW_MATCH) {
+		const catalogue_service *svc = &k->ctx->services->services[index];
 		int at = story_find_service(s, svc->code, NULL);
 		if (at >= 0) {
 			story_remove_service(s, (size_t)at);
@@ -1103,8 +1137,7 @@ static void toggle_service_row(kiosk *k)
 
 static void services_key(kiosk *k, int is_key, unsigned int ch)
 {
-	size_t own;
-	size_t n_rows = services_rows(k, &own);
+	size_t n_rows = services_rows(k, 0, NULL, NULL);
 	if (is_key && (ch == KEY_UP || ch == KEY_DOWN || ch == KEY_PPAGE || ch == KEY_NPAGE)) {
 		int step = ch == KEY_PPAGE || ch == KEY_NPAGE ? 10 : 1;
 		int delta = ch == KEY_UP || ch == KEY_PPAGE ? -step : step;
