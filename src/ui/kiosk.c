@@ -403,12 +403,13 @@ static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 	if (box_height < 3)
 		box_height = 3;
 	if (hints_beside) {
-		int hy = y;
-		hy += screen_wrap(hy, COLS - HINT_COLUMN - 2, HINT_COLUMN, limit, 0,
+		/* The row under the box is the word count's, across the whole width. */
+		int hy = y, hint_limit = y + box_height;
+		hy += screen_wrap(hy, COLS - HINT_COLUMN - 2, HINT_COLUMN, hint_limit, 0,
 				  "Ask, if it helps:", LOOK_HINT);
-		for (size_t i = 0; i < fs->n_hints && hy < limit; i++) {
+		for (size_t i = 0; i < fs->n_hints && hy < hint_limit; i++) {
 			screen_put(hy, COLS - HINT_COLUMN - 2, 2, "·", LOOK_HINT);
-			hy += screen_wrap(hy, COLS - HINT_COLUMN, HINT_COLUMN - 2, limit, 0,
+			hy += screen_wrap(hy, COLS - HINT_COLUMN, HINT_COLUMN - 2, hint_limit, 0,
 					  fs->hints[i], LOOK_HINT);
 		}
 	}
@@ -425,8 +426,7 @@ static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 	else
 		snprintf(status, sizeof status, "%s word%s (stories are best under %s)", count,
 			 words == 1 ? "" : "s", warn);
-	screen_put(y + box_height, 2, box_width, status,
-		   words > warn_words ? LOOK_WARNING : LOOK_HINT);
+	screen_put(y + box_height, 2, width, status, words > warn_words ? LOOK_WARNING : LOOK_HINT);
 	screen_box(y, 2, box_height, box_width, k->focus == FOCUS_FIELD);
 	editor_draw(&k->field, y + 1, 4, box_height - 2, box_width - 4, k->focus == FOCUS_FIELD);
 }
