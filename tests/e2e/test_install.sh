@@ -12,10 +12,14 @@ make -s -C "$SK_ROOT" install DESTDIR="$stage" PREFIX="$prefix" >"$SK_DIR/instal
 for file in bin/storykiosk share/storykiosk/forms/default.form share/storykiosk/forms/discharge.form \
 	share/storykiosk/data/services.txt share/storykiosk/data/username-blocked.txt \
 	share/storykiosk/data/username-warn.txt share/man/man1/storykiosk.1 \
-	share/man/man5/storykiosk-form.5 share/man/man5/storykiosk-services.5; do
+	share/man/man5/storykiosk-form.5 share/man/man5/storykiosk-services.5 \
+	share/man/man5/storykiosk.conf.5 lib/systemd/system/storykiosk-sync.service \
+	lib/systemd/system/storykiosk-sync.timer; do
 	[ -f "$stage$prefix/$file" ] || sk_fail "missing $prefix/$file"
 done
 [ -x "$stage$prefix/bin/storykiosk" ] || sk_fail "binary not executable"
+grep -qF "ExecStart=$prefix/bin/storykiosk sync" "$stage$prefix/lib/systemd/system/storykiosk-sync.service" ||
+	sk_fail "the service does not run the installed binary"
 strings "$stage$prefix/bin/storykiosk" | grep -qF "$prefix/share/storykiosk" ||
 	sk_fail "the installed binary does not look in $prefix/share/storykiosk"
 sk_end_case
