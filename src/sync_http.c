@@ -4,7 +4,6 @@
 #include "sync.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +89,15 @@ static size_t note_header(char *data, size_t size, size_t count, void *context)
 		/* A new answer (after a 100 Continue, say) starts afresh. */
 		target->retry_after[0] = '\0';
 	} else if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+		/* Seconds, or an HTTP date (which holds spaces). */
 		size_t at = sizeof name - 1, out = 0;
 		while (at < len && (data[at] == ' ' || data[at] == '\t'))
 			at++;
 		while (at < len && out + 1 < sizeof target->retry_after &&
-		       data[at] >= 0x21 && data[at] <= 0x7e)
+		       data[at] >= 0x20 && data[at] <= 0x7e)
 			target->retry_after[out++] = data[at++];
+		while (out > 0 && target->retry_after[out - 1] == ' ')
+			out--;
 		target->retry_after[out] = '\0';
 	}
 	return len;
@@ -172,8 +174,8 @@ static void redact_value(char *text, size_t textlen, const char *value, const ch
  * an email address, and this story's own email and postcode. */
 static void redact_contact_details(char *text, size_t textlen, const char *record)
 {
-	char value[256];
 	if (record != NULL) {
+		char value[256];
 		record_field(record, "email", value, sizeof value);
 		redact_value(text, textlen, value, "[email]");
 		record_field(record, "postcode", value, sizeof value);
@@ -592,8 +594,15 @@ static sync_run_status http_send(sync_target *target, sync_item *items, size_t n
 		err[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		sync_run_status run = send_one(target, &items[i], err, errlen);
-		if (run != SYNC_RUN_GO_ON)
-			return run;
+		if (run == SYNC_RUN_GO_ON)
+			continue;
+		/* The rest stay SYNC_TEMPORARY; say why in their attempt. */
+		for (size_t rest = i + 1; rest < n; rest++) {
+			items[rest].code[0] = '\0';
+			snprintf(items[rest].message, sizeof items[rest].message,
+				 "not sent: the run stopped (%s)", err);
+		}
+		return run;
 	}
 	return SYNC_RUN_GO_ON;
 }
