@@ -22,10 +22,10 @@ CFLAGS += -std=c11 -Wall -Wextra -Wpedantic -Wmissing-prototypes \
 	-Wpointer-arith -Wcast-qual -Wvla -Wnull-dereference
 # pkg-config's ncursesw flags pin _XOPEN_SOURCE=600; we ask for 700 ourselves.
 PKG_CFLAGS := $(filter-out -D_XOPEN_SOURCE=% -D_DEFAULT_SOURCE,\
-	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid libpq libcurl 2>/dev/null))
+	$(shell $(PKG_CONFIG) --cflags ncursesw sqlite3 uuid libpq libcurl libsodium 2>/dev/null))
 CPPFLAGS += -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 -DNCURSES_WIDECHAR=1 \
 	-DSTORYKIOSK_VERSION=\"$(VERSION)\" -I$(BUILD) -Isrc $(PKG_CFLAGS)
-CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid libpq libcurl 2>/dev/null)
+CORE_LIBS := $(shell $(PKG_CONFIG) --libs sqlite3 uuid libpq libcurl libsodium 2>/dev/null)
 UI_LIBS := $(shell $(PKG_CONFIG) --libs ncursesw 2>/dev/null)
 
 BUILD ?= build
@@ -39,9 +39,12 @@ MAIN_OBJ = $(MAIN_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: storykiosk
+# The program; the sanitizer build puts its own copy under build-asan/.
+PROGRAM ?= storykiosk
 
-storykiosk: $(MAIN_OBJ) $(UI_OBJ) $(CORE_OBJ)
+all: $(PROGRAM)
+
+$(PROGRAM): $(MAIN_OBJ) $(UI_OBJ) $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(UI_LIBS) $(CORE_LIBS) $(LDLIBS)
 
 $(BUILD)/%.o: %.c
@@ -78,15 +81,20 @@ run: deps
 unit: $(UNIT_BIN)
 
 check: deps-test
-	@$(MAKE) --no-print-directory storykiosk unit
+	@$(MAKE) --no-print-directory $(PROGRAM) unit
 	@bash tests/run.sh
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 asan:
 	@sh tests/deps.sh test
-	@$(MAKE) --no-print-directory BUILD=build-asan \
-		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" storykiosk unit
-	@STORYKIOSK_UNIT_DIR=build-asan/tests bash tests/run.sh
+	@$(MAKE) --no-print-directory BUILD=build-asan PROGRAM=build-asan/storykiosk \
+		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build-asan/storykiosk unit
+	@SK_BIN=$(CURDIR)/build-asan/storykiosk STORYKIOSK_UNIT_DIR=build-asan/tests \
+		STORYKIOSK_DATA_DIR=$(CURDIR) \
+		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run.sh
 
 install: storykiosk
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/forms \
@@ -117,3 +125,6 @@ clean:
 	rm -rf $(BUILD) build-asan storykiosk
 
 .PHONY: FORCE all deps deps-test run unit check asan install uninstall clean
+
+# libFuzzer targets for every parser and validator: make fuzz (a bounded run).
+-include tests/fuzz/fuzz.mk

@@ -23,6 +23,10 @@ void config_defaults(config *cfg)
 	cfg->retention_seconds = 0;
 	cfg->retry_base_seconds = 60;
 	cfg->retry_max_seconds = 6 * 3600;
+	cfg->idle_seconds = 180;
+	cfg->still_there_seconds = 30;
+	cfg->idle_keeps_draft = 1;
+	cfg->draft_expiry_seconds = 24 * 3600;
 }
 
 long config_parse_duration(const char *text)
@@ -82,6 +86,9 @@ static const number_setting number_settings[] = {
 	{ "retention", offsetof(config, retention_seconds), 0, 1 },
 	{ "retry_base", offsetof(config, retry_base_seconds), 1, 1 },
 	{ "retry_max", offsetof(config, retry_max_seconds), 1, 1 },
+	{ "idle_timeout", offsetof(config, idle_seconds), 5, 1 },
+	{ "still_there", offsetof(config, still_there_seconds), 1, 1 },
+	{ "draft_expiry", offsetof(config, draft_expiry_seconds), 60, 1 },
 };
 
 /* Strings: which key and where it goes. */
@@ -95,6 +102,7 @@ static const string_setting string_settings[] = {
 	{ "credentials_file", offsetof(config, credentials_file) },
 	{ "ca_bundle", offsetof(config, ca_bundle) },
 	{ "terminal", offsetof(config, terminal) },
+	{ "pin_hash", offsetof(config, pin_hash) },
 };
 
 static int apply_setting(config *cfg, const char *key, const char *value, const char *name,
@@ -124,6 +132,16 @@ static int apply_setting(config *cfg, const char *key, const char *value, const 
 			return -1;
 		}
 		*(long *)((char *)cfg + setting->offset) = number;
+		return 0;
+	}
+	if (strcmp(key, "kiosk") == 0 || strcmp(key, "idle_action") == 0) {
+		int kiosk = strcmp(key, "kiosk") == 0;
+		const char *yes = kiosk ? "yes" : "draft", *no = kiosk ? "no" : "discard";
+		if (strcmp(value, yes) != 0 && strcmp(value, no) != 0) {
+			snprintf(err, errlen, "%s:%d: %s must be %s or %s", name, line, key, yes, no);
+			return -1;
+		}
+		*(kiosk ? &cfg->kiosk : &cfg->idle_keeps_draft) = strcmp(value, yes) == 0;
 		return 0;
 	}
 	if (strcmp(key, "password") == 0 || strcmp(key, "token") == 0) {
@@ -313,6 +331,7 @@ void config_free(config *cfg)
 	free(cfg->credentials_file);
 	free(cfg->ca_bundle);
 	free(cfg->terminal);
+	free(cfg->pin_hash);
 	wipe_free(cfg->secret);
 	memset(cfg, 0, sizeof *cfg);
 }

@@ -19,6 +19,13 @@ typedef struct {
 	long retry_base_seconds;  /* first retry delay (default 60) */
 	long retry_max_seconds;   /* longest retry delay (default 21600 = 6 hours) */
 	char *secret;             /* the credential read from credentials_file, or NULL */
+	/* The kiosk on a shared ward terminal */
+	long idle_seconds;        /* no key for this long: "Are you still there?" (default 180) */
+	long still_there_seconds; /* how long that question waits for a key (default 30) */
+	int idle_keeps_draft;     /* after an idle reset keep the story as a draft (1) or discard it (0) */
+	long draft_expiry_seconds;/* drafts older than this are deleted at start (default 24 hours) */
+	int kiosk;                /* locked down: no Ctrl-C/Z/\, the PIN is needed to leave */
+	char *pin_hash;           /* crypto_pwhash string of the exit PIN, or NULL */
 } config;
 
 /* Fill cfg with defaults. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "catalogue.h"
@@ -17,7 +18,9 @@
 #include "exchange.h"
 #include "exitcode.h"
 #include "form.h"
+#include "draft.h"
 #include "paths.h"
+#include "pin.h"
 #include "store.h"
 #include "sync.h"
 #include "ui/ui.h"
@@ -42,6 +45,7 @@ typedef struct {
 	const char *import_path;  /* import */
 	int mark_exported;
 	int force;
+	int kiosk;
 } options;
 
 static void usage(FILE *out)
@@ -62,6 +66,7 @@ static void usage(FILE *out)
 	      "                      deliver queued stories to PostgreSQL or an HTTPS intake\n"
 	      "  withdraw ID|REF     withdraw a story, before or after delivery\n"
 	      "  status              the queue's health: waiting, failed, last sync\n"
+	      "  set-pin             set the exit PIN of a locked-down kiosk (asks twice)\n"
 	      "  stats               counts by status and service, and the staff-posted share\n"
 	      "\n"
 	      "Options:\n"
@@ -70,6 +75,7 @@ static void usage(FILE *out)
 	      "  --form NAME|FILE    the conversation guide (default: default)\n"
 	      "  --services FILE     the services catalogue (default: the shipped sample)\n"
 	      "  --config FILE       read this storykiosk.conf after the standard ones\n"
+	      "  --kiosk             lock down: Ctrl-C/Z/\\ do nothing, leaving needs the PIN\n"
 	      "  -h, --help          show this help\n"
 	      "  -V, --version       show the version\n"
 	      "\n"
@@ -89,6 +95,7 @@ static int parse_options(int argc, char **argv, options *opt)
 		{ "config", required_argument, NULL, 'c' },
 		{ "mark-exported", no_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'r' },
+		{ "kiosk", no_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -105,6 +112,7 @@ static int parse_options(int argc, char **argv, options *opt)
 		case 'c': opt->config_path = optarg; break;
 		case 'm': opt->mark_exported = 1; break;
 		case 'r': opt->force = 1; break;
+		case 'k': opt->kiosk = 1; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("storykiosk %s\n", STORYKIOSK_VERSION); exit(EXIT_OK);
 		default:
@@ -114,7 +122,7 @@ static int parse_options(int argc, char **argv, options *opt)
 	}
 	opt->command = optind < argc ? argv[optind++] : "capture";
 	static const char *const commands[] = { "capture", "list", "show", "export", "stats", "help",
-						"import", "sync", "withdraw", "status" };
+						"import", "sync", "withdraw", "status", "set-pin" };
 	int known = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= strcmp(opt->command, commands[i]) == 0;
@@ -202,6 +210,33 @@ static int load_word_lists(validate_wordlists **words)
 	return EXIT_OK;
 }
 
+/* Before the screen opens: settings, the file's health, old drafts, and a PIN
+ * for kiosk mode. Each problem is said plainly on stderr. */
+static int prepare_kiosk(const options *opt, store *queue, config *settings)
+{
+	char err[1024];
+	if (config_load(settings, opt->config_path, err, sizeof err) != 0) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (opt->kiosk)
+		settings->kiosk = 1;
+	if (settings->kiosk && settings->pin_hash == NULL) {
+		fputs("storykiosk: kiosk mode needs an exit PIN: set one with 'storykiosk set-pin' "
+		      "(as the user the kiosk runs as).\n", stderr);
+		return EXIT_CONFIG;
+	}
+	/* A damaged queue is reported, never written over. */
+	if (store_check(queue) != 0) {
+		fprintf(stderr, "storykiosk: %s. %s Call IT; do not delete the file: the stories in "
+			"it may still be recovered.\n", store_error(queue), store_problem(queue));
+		return EXIT_IOERR;
+	}
+	if (draft_expire(queue, settings->draft_expiry_seconds) < 0)
+		fprintf(stderr, "storykiosk: old drafts could not be removed: %s\n", store_error(queue));
+	return EXIT_OK;
+}
+
 static int run_capture(const options *opt, store *queue)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -241,8 +276,15 @@ static int run_capture(const options *opt, store *queue)
 		return EXIT_DATAERR;
 	}
 
-	ui_context ctx = { .form = guide, .services = services, .words = words, .queue = queue };
-	int status = ui_capture(&ctx);
+	config settings;
+	config_defaults(&settings);
+	int status = prepare_kiosk(opt, queue, &settings);
+	if (status == EXIT_OK) {
+		ui_context ctx = { .form = guide, .services = services, .words = words, .queue = queue,
+				   .settings = &settings };
+		status = ui_capture(&ctx);
+	}
+	config_free(&settings);
 	validate_wordlists_free(words);
 	catalogue_free(services);
 	form_free(guide);
@@ -366,6 +408,73 @@ static int run_sync(const options *opt, store *queue)
 	return status;
 }
 
+/* Read one line without echo from the terminal (or plainly from a pipe). */
+static int read_secret_line(const char *prompt, char *out, size_t outlen)
+{
+	int tty = isatty(STDIN_FILENO);
+	struct termios saved, quiet;
+	if (tty) {
+		fputs(prompt, stderr);
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &saved) != 0)
+			return -1;
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
+			return -1;
+	}
+	char *got = fgets(out, (int)outlen, stdin);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	if (got == NULL)
+		return -1;
+	out[strcspn(out, "\r\n")] = '\0';
+	return 0;
+}
+
+static int run_set_pin(const options *opt)
+{
+	char path[4096];
+	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+	if (opt->config_path)
+		snprintf(path, sizeof path, "%s", opt->config_path);
+	else if (xdg && xdg[0] == '/')
+		snprintf(path, sizeof path, "%s/storykiosk/storykiosk.conf", xdg);
+	else if (home && home[0])
+		snprintf(path, sizeof path, "%s/.config/storykiosk/storykiosk.conf", home);
+	else {
+		fputs("storykiosk: no HOME to keep the config in; use --config FILE.\n", stderr);
+		return EXIT_CONFIG;
+	}
+	char pin[128], again[128], msg[256], hash[256];
+	int status = EXIT_OK;
+	if (read_secret_line("New exit PIN: ", pin, sizeof pin) != 0 ||
+	    read_secret_line("The same PIN again: ", again, sizeof again) != 0) {
+		fputs("storykiosk: no PIN was given; nothing changed.\n", stderr);
+		status = EXIT_USAGE;
+	} else if (strcmp(pin, again) != 0) {
+		fputs("storykiosk: the two PINs differ; nothing changed.\n", stderr);
+		status = EXIT_USAGE;
+	} else if (!pin_acceptable(pin, msg, sizeof msg)) {
+		fprintf(stderr, "storykiosk: %s; nothing changed.\n", msg);
+		status = EXIT_USAGE;
+	} else if (pin_hash(pin, hash, sizeof hash) != 0) {
+		fputs("storykiosk: the PIN could not be hashed (libsodium failed).\n", stderr);
+		status = EXIT_SOFTWARE;
+	} else if (pin_store(path, hash, msg, sizeof msg) != 0) {
+		fprintf(stderr, "storykiosk: %s\n", msg);
+		status = EXIT_CANTCREAT;
+	} else {
+		fprintf(stderr, "storykiosk: the exit PIN is set in %s\n", path);
+	}
+	volatile char *wipe_pin = pin, *wipe_again = again;
+	for (size_t i = 0; i < sizeof pin; i++)
+		wipe_pin[i] = wipe_again[i] = '\0';
+	return status;
+}
+
 static int run_withdraw(const options *opt, store *queue)
 {
 	char said[512] = "";
@@ -431,6 +540,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(opt.command, "set-pin") == 0)
+		return run_set_pin(&opt);
 	if (ensure_utf8_locale() != 0)
 		return EXIT_CONFIG;
 	store *queue = open_queue(&opt, &status);

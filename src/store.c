@@ -29,6 +29,7 @@ enum statement {
 	SQL_INSERT_SERVICE,
 	SQL_INSERT_AUDIT,
 	SQL_STAFF_SHARE,
+	SQL_DELETE_DRAFT,
 	SQL_COUNT
 };
 
@@ -49,6 +50,7 @@ static const char *const statement_sql[SQL_COUNT] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5)",
 	[SQL_INSERT_AUDIT] =
 		"INSERT INTO audit (story_id, at, event, actor) VALUES (?1, ?2, ?3, ?4)",
+	[SQL_DELETE_DRAFT] = "DELETE FROM drafts WHERE id = ?1",
 	[SQL_STAFF_SHARE] =
 		"SELECT count(*), coalesce(sum(posted_by_staff), 0) FROM stories"
 		" WHERE status <> 'withdrawn'",
@@ -138,18 +140,52 @@ static const char schema_v2[] =
 	" left_over INTEGER NOT NULL DEFAULT 0"
 	");";
 
+/* Version 3: the story in progress, saved as it is typed so a crash, a kill
+ * or a pulled plug loses seconds, not a story. Never synced or exported. */
+static const char schema_v3[] =
+	"CREATE TABLE drafts ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL,"
+	" form_name TEXT NOT NULL,"
+	" form_version TEXT NOT NULL,"
+	" operator_name TEXT NOT NULL,"
+	" operator_role TEXT NOT NULL,"
+	" step INTEGER NOT NULL,"
+	" no_postcode INTEGER NOT NULL DEFAULT 0,"
+	" no_email INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE draft_answers ("
+	" draft_id TEXT NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,"
+	" step_key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" confirmed TEXT,"
+	" PRIMARY KEY (draft_id, step_key)"
+	");"
+	"CREATE TABLE draft_services ("
+	" draft_id TEXT NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" code TEXT,"
+	" name TEXT NOT NULL,"
+	" postcode TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (draft_id, position)"
+	");";
+
 /* Each entry migrates from user_version i to i + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 
 struct store {
 	sqlite3 *db;
 	char *path;
+	int code;          /* SQLite's extended result code behind the last error */
 	sqlite3_stmt *stmt[SQL_COUNT];
 	char error[512];
 };
 
 void store_set_error(store *st, const char *fmt, ...)
 {
+	/* Take the code now: a ROLLBACK after the failure would reset it. */
+	st->code = st->db ? sqlite3_extended_errcode(st->db) : SQLITE_NOMEM;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(st->error, sizeof st->error, fmt, ap);
@@ -171,6 +207,28 @@ const char *store_path(const store *st)
 const char *store_error(const store *st)
 {
 	return st->error;
+}
+
+const char *store_problem(const store *st)
+{
+	switch (st->code & 0xff) {
+	case SQLITE_FULL:
+		return "The disk holding the queue is full.";
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+		return "The queue file cannot be written.";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "The queue file is locked by another program.";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "The queue file is damaged.";
+	case SQLITE_IOERR:
+		return "The queue file could not be written (a disk error).";
+	default:
+		return "The story could not be saved to the queue.";
+	}
 }
 
 static int exec_sql(store *st, const char *sql, const char *what)
@@ -322,6 +380,27 @@ fail:
 	return NULL;
 }
 
+int store_check(store *st)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK) {
+		set_error(st, "checking the queue: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	int rc = sqlite3_step(stmt);
+	int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
+	if (!ok) {
+		if (rc == SQLITE_ROW)
+			st->code = SQLITE_CORRUPT;
+		snprintf(st->error, sizeof st->error, "the queue file is damaged (%s)",
+			 rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : sqlite3_errmsg(st->db));
+		if (rc != SQLITE_ROW)
+			st->code = sqlite3_extended_errcode(st->db);
+	}
+	sqlite3_finalize(stmt);
+	return ok ? 0 : -1;
+}
+
 void store_close(store *st)
 {
 	if (st == NULL)
@@ -437,9 +516,13 @@ int store_save_story(store *st, const story *s)
 	utc_now(now, sizeof now);
 	if (run_statement(st, SQL_BEGIN, "starting to save") != 0)
 		return -1;
+	/* The draft goes in the same transaction: after any crash the queue holds
+	 * the whole story or the draft, never both and never half. */
 	if (insert_story_row(st, s, now) != 0 || insert_answers(st, s) != 0 ||
 	    insert_services(st, s) != 0 ||
 	    insert_audit(st, s->id, now, "queued", s->operator_name) != 0 ||
+	    bind_text(st, st->stmt[SQL_DELETE_DRAFT], 1, s->id) != 0 ||
+	    run_statement(st, SQL_DELETE_DRAFT, "removing the draft") != 0 ||
 	    run_statement(st, SQL_COMMIT, "committing the story") != 0) {
 		char saved[sizeof st->error];
 		memcpy(saved, st->error, sizeof saved);

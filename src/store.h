@@ -8,7 +8,7 @@
 #include "story.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* An open queue file. */
 typedef struct store store;
@@ -39,7 +39,16 @@ void store_close(store *st);
 /* The last error, in plain words (never containing contact details). */
 const char *store_error(const store *st);
 
-/* Save a consented story and its audit row in one transaction; 0 or -1. */
+/* What the last error means for a ward, in one sentence for the operator
+ * ("The disk holding the queue is full."). */
+const char *store_problem(const store *st);
+
+/* Check the file's integrity (PRAGMA quick_check); 0, or -1 with the damage
+ * described in store_error. */
+int store_check(store *st);
+
+/* Save a consented story and its audit row, and remove its draft, in one
+ * transaction; 0 or -1. */
 int store_save_story(store *st, const story *s);
 
 /* How many stories are queued in all, and how many were posted by staff. 0 or -1. */

@@ -5,7 +5,7 @@
 # exact command to run and fails, so nothing half-builds.
 set -u
 
-build_packages="gcc make pkg-config libncurses-dev libsqlite3-dev uuid-dev libpq-dev libcurl4-openssl-dev"
+build_packages="gcc make pkg-config libncurses-dev libsqlite3-dev uuid-dev libpq-dev libcurl4-openssl-dev libsodium-dev"
 test_packages="tmux python3 sqlite3 postgresql openssl"
 
 case "${1:-build}" in

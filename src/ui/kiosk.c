@@ -9,12 +9,18 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "draft.h"
 #include "editor.h"
 #include "exitcode.h"
 #include "fatal.h"
+#include "pin.h"
 #include "screen.h"
 #include "story.h"
 #include "wizard.h"
@@ -25,6 +31,8 @@
 #define PASTE_BATCH 8192
 #define HINT_COLUMN 26
 #define MAX_OPERATOR_CHARS 60
+#define DRAFT_EVERY_SECONDS 3
+#define PIN_MAX_DELAY 30
 
 /* Where the keyboard is: the step's field or one of the two buttons. */
 enum focus { FOCUS_FIELD, FOCUS_BACK, FOCUS_NEXT };
@@ -32,6 +40,8 @@ enum focus { FOCUS_FIELD, FOCUS_BACK, FOCUS_NEXT };
 static volatile sig_atomic_t got_interrupt;
 static volatile sig_atomic_t got_terminate;
 static int curses_active;
+extern char **environ;
+static int kiosk_mode;     /* raw keys: Ctrl-C, Ctrl-Z and Ctrl-\ arrive as keys, and do nothing */
 
 typedef struct {
 	const ui_context *ctx;
@@ -54,6 +64,12 @@ typedef struct {
 	size_t n_matches;
 	int role_choice;         /* sign-in: -1, 0 staff, 1 volunteer */
 	int quit;
+	time_t last_key;         /* for the idle reset */
+	time_t last_draft;       /* when the draft was last written */
+	int draft_dirty;         /* keys since then */
+	int draft_warned;        /* the operator has been told drafts cannot be saved */
+	int pin_failures;        /* wrong PINs in a row, to slow guessing down */
+	int offer_pending;       /* after an idle reset: ask about drafts at the next key */
 } kiosk;
 
 static const char *const operator_roles[] = { "staff", "volunteer" };
@@ -79,7 +95,10 @@ void ui_init(void)
 		fatal("cannot start the terminal interface (is TERM set?)");
 	curses_active = 1;
 	fatal_set_cleanup(ui_end);
-	cbreak();
+	if (kiosk_mode)
+		raw();
+	else
+		cbreak();
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
@@ -108,6 +127,14 @@ static void install_signals(void)
 	action.sa_handler = on_terminate;
 	sigaction(SIGTERM, &action, NULL);
 	sigaction(SIGHUP, &action, NULL);
+	if (kiosk_mode) {
+		/* raw() already turns these keys into characters; ignore the signals
+		 * too, in case one arrives from elsewhere. */
+		action.sa_handler = SIG_IGN;
+		sigaction(SIGINT, &action, NULL);
+		sigaction(SIGQUIT, &action, NULL);
+		sigaction(SIGTSTP, &action, NULL);
+	}
 }
 
 static void set_message(kiosk *k, screen_look look, const char *fmt, ...)
@@ -210,6 +237,7 @@ static void enter_step(kiosk *k)
 static void start_story(kiosk *k)
 {
 	story_free(k->story);
+	k->draft_dirty = 0;
 	k->story = story_new(k->ctx->form, k->operator_name, k->operator_role);
 	if (k->story == NULL)
 		fatal("out of memory starting a story");
@@ -238,7 +266,8 @@ static void end_shift(kiosk *k)
 /* Non-zero when the story holds anything the person said. */
 static int story_has_words(const kiosk *k)
 {
-	if (k->story == NULL)
+	/* On the thank-you screen the words are safe in the queue already. */
+	if (k->story == NULL || k->ctx->form->steps[k->wiz.step].type == STEP_THANKS)
 		return 0;
 	for (size_t i = 0; i < k->ctx->form->n_steps; i++)
 		if (k->story->answers[i] != NULL && validate_word_count(k->story->answers[i]) > 0)
@@ -253,6 +282,36 @@ static int story_has_words(const kiosk *k)
 		return has_words;
 	}
 	return 0;
+}
+
+/* Keep the story in progress on disk: when a step is left, and every few
+ * seconds while typing. A story with no words yet leaves no draft. A failure
+ * is said once on screen; the story stays in memory either way. */
+static void save_draft(kiosk *k)
+{
+	if (k->story == NULL || k->ctx->form->steps[k->wiz.step].type == STEP_THANKS)
+		return;
+	save_field(k);
+	int rc = story_has_words(k) ? draft_save(k->ctx->queue, k->story, k->wiz.step)
+				    : draft_discard(k->ctx->queue, k->story->id);
+	k->last_draft = time(NULL);
+	k->draft_dirty = 0;
+	if (rc != 0 && !k->draft_warned) {
+		k->draft_warned = 1;
+		set_message(k, LOOK_ERROR, "%s Call IT. This story is safe on screen for now: "
+			    "please finish it.", store_problem(k->ctx->queue));
+	} else if (rc == 0) {
+		k->draft_warned = 0;
+	}
+}
+
+/* Throw the story away on purpose (they asked, or declined consent): its
+ * draft goes too, and the next story starts. */
+static void discard_story(kiosk *k)
+{
+	if (k->story != NULL && draft_discard(k->ctx->queue, k->story->id) != 0)
+		set_message(k, LOOK_ERROR, "%s The story was not kept.", store_problem(k->ctx->queue));
+	start_story(k);
 }
 
 /* ---- drawing ---- */
@@ -907,6 +966,133 @@ static int confirm(kiosk *k, const char *title, const char *text, const char *ye
 	}
 }
 
+/* "2026-11-22T14:05:00Z" as local "14:05 on 22 Nov". */
+static void local_time(const char *utc, char *out, size_t outlen)
+{
+	struct tm when;
+	memset(&when, 0, sizeof when);
+	const char *end = strptime(utc, "%Y-%m-%dT%H:%M:%SZ", &when);
+	time_t seconds = end ? timegm(&when) : (time_t)-1;
+	struct tm local;
+	if (seconds == (time_t)-1 || localtime_r(&seconds, &local) == NULL ||
+	    strftime(out, outlen, "%H:%M on %d %b", &local) == 0)
+		snprintf(out, outlen, "%s", utc);
+}
+
+/* A story left unfinished (a crash, a power cut, an idle reset) is never
+ * resumed or deleted silently: the operator chooses. */
+static void offer_draft(kiosk *k)
+{
+	draft_info info;
+	int found;
+	while ((found = draft_find(k->ctx->queue, k->story ? k->story->id : NULL, &info)) > 0 &&
+	       !got_terminate) {
+		char started[64], saved[64], text[512];
+		local_time(info.created_at, started, sizeof started);
+		local_time(info.updated_at, saved, sizeof saved);
+		snprintf(text, sizeof text, "A story was not finished. It was started at %s by %s (%s), "
+			 "and last saved at %s. Resume it, or discard it?", started, info.operator_name,
+			 info.operator_role, saved);
+		const char *choices[] = { "Resume the story", "Discard it" };
+		int chosen = dialog_choose(k, "Unfinished story", text, choices, 2, 0);
+		if (chosen == 0) {
+			size_t step = 0;
+			story *resumed = draft_load(k->ctx->queue, k->ctx->form, info.id, &step);
+			if (resumed == NULL) {
+				set_message(k, LOOK_ERROR, "The unfinished story could not be read back: %s",
+					    store_error(k->ctx->queue));
+				return;
+			}
+			save_draft(k); /* whatever was on screen is kept too */
+			story_free(k->story);
+			k->story = resumed;
+			wizard_start(&k->wiz, k->ctx->form, k->ctx->words, k->story);
+			k->wiz.step = step;
+			enter_step(k);
+			clear();
+			set_message(k, LOOK_HINT, "The unfinished story is back, at the step it was left on.");
+			return;
+		}
+		if (chosen == 1 &&
+		    confirm(k, "Discard the unfinished story?", "Everything typed in it will be deleted "
+			    "and cannot be brought back.", "Delete it", "Keep it")) {
+			if (draft_discard(k->ctx->queue, info.id) != 0) {
+				set_message(k, LOOK_ERROR, "%s", store_problem(k->ctx->queue));
+				return;
+			}
+			continue; /* there may be another */
+		}
+		if (chosen < 0)
+			return; /* Esc: ask again next time */
+	}
+	if (found < 0)
+		set_message(k, LOOK_ERROR, "%s", store_problem(k->ctx->queue));
+}
+
+/* Ask for the exit PIN; non-zero when it is right. Each wrong PIN doubles the
+ * wait before the next try, so guessing takes too long to be worth it. */
+static int ask_pin(kiosk *k, const char *why)
+{
+	const char *hash = k->ctx->settings ? k->ctx->settings->pin_hash : NULL;
+	if (hash == NULL)
+		return 1;
+	char pin[64] = "";
+	size_t len = 0;
+	int saved_delay = wgetdelay(stdscr);
+	timeout(INPUT_POLL_MS);
+	int result = -1;
+	while (result < 0 && !got_terminate) {
+		char masked[80], text[256];
+		memset(masked, '*', len);
+		masked[len] = '\0';
+		snprintf(text, sizeof text, "%s Type the exit PIN and press Enter (Esc to cancel). PIN: %s",
+			 why, masked);
+		paint(k);
+		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS)
+			draw_dialog("Exit PIN", text, NULL, 0, -1);
+		else
+			refresh();
+		wint_t ch;
+		int rc = read_key(&ch);
+		if (rc == ERR || rc == KEY_CODE_YES) {
+			if (rc == KEY_CODE_YES && ch == KEY_BACKSPACE && len > 0)
+				len--;
+			continue;
+		}
+		if (ch == KEY_ESCAPE) {
+			result = 0;
+		} else if (ch == 0x7f || ch == 0x08) {
+			if (len > 0)
+				len--;
+		} else if (ch == '\r' || ch == '\n') {
+			pin[len] = '\0';
+			if (pin_verify(hash, pin)) {
+				k->pin_failures = 0;
+				result = 1;
+			} else {
+				int wait = 1 << (k->pin_failures < 5 ? k->pin_failures : 5);
+				if (wait > PIN_MAX_DELAY)
+					wait = PIN_MAX_DELAY;
+				k->pin_failures++;
+				set_message(k, LOOK_ERROR, "Wrong PIN. Wait %d second%s before trying again.",
+					    wait, wait == 1 ? "" : "s");
+				draw(k);
+				sleep((unsigned int)wait);
+				flushinp();
+				len = 0;
+				k->message[0] = '\0';
+			}
+		} else if (ch >= 0x20 && ch < 0x7f && len < sizeof pin - 1) {
+			pin[len++] = (char)ch;
+		}
+	}
+	volatile char *wipe = pin;
+	for (size_t i = 0; i < sizeof pin; i++)
+		wipe[i] = '\0';
+	timeout(saved_delay);
+	return result == 1;
+}
+
 static void show_help(kiosk *k)
 {
 	const char *text =
@@ -923,11 +1109,15 @@ static void show_help(kiosk *k)
 
 static void quit_kiosk(kiosk *k)
 {
+	if (kiosk_mode && !ask_pin(k, "Leaving StoryKiosk needs the exit PIN."))
+		return;
 	if (story_has_words(k) &&
 	    !confirm(k, "Quit StoryKiosk?",
-		     "The story in progress has not been saved and will be lost. Quit anyway?",
-		     "Quit and lose this story", "Keep going"))
+		     "The story in progress will be kept as a draft: when StoryKiosk starts again "
+		     "you can resume it or discard it. Quit now?",
+		     "Quit (keep it as a draft)", "Keep going"))
 		return;
+	save_draft(k);
 	k->quit = 1;
 }
 
@@ -956,14 +1146,19 @@ static void open_menu(kiosk *k)
 		if (!story_has_words(k) ||
 		    confirm(k, "Start again?", "Everything typed for this story will be deleted "
 			    "and cannot be brought back.", "Delete it and start again", "Keep the story"))
-			start_story(k);
+			discard_story(k);
 		break;
 	case 2:
+		if (kiosk_mode && !ask_pin(k, "Ending the shift needs the exit PIN."))
+			break;
 		if (!story_has_words(k) ||
 		    confirm(k, "End your shift?", "The story in progress has not been saved and "
 			    "will be deleted. End the shift anyway?", "End shift and delete it",
-			    "Keep the story"))
+			    "Keep the story")) {
+			if (k->story != NULL)
+				draft_discard(k->ctx->queue, k->story->id);
 			end_shift(k);
+		}
 		break;
 	case 3:
 		quit_kiosk(k);
@@ -982,7 +1177,7 @@ static void finish_consent(kiosk *k)
 		if (confirm(k, "They said No",
 			    "Their story will not be kept: everything typed will be deleted now. "
 			    "Is that right?", "Yes, delete it", "No, go back")) {
-			start_story(k);
+			discard_story(k);
 			set_message(k, LOOK_WARNING, "The story was not kept, as they asked.");
 		}
 		return;
@@ -995,8 +1190,9 @@ static void finish_consent(kiosk *k)
 	}
 	if (store_save_story(k->ctx->queue, k->story) != 0) {
 		k->wiz.step = consent_step;
-		set_message(k, LOOK_ERROR, "The story could not be saved: %s. It is still here: "
-			    "press Ctrl-N to try again, or call IT.", store_error(k->ctx->queue));
+		set_message(k, LOOK_ERROR, "%s Call IT. This story is safe on this screen: do not "
+			    "close StoryKiosk. Press Ctrl-N to try saving again.",
+			    store_problem(k->ctx->queue));
 		return;
 	}
 	k->message[0] = '\0';
@@ -1035,6 +1231,7 @@ static void go_next(kiosk *k)
 	}
 	k->message[0] = '\0';
 	enter_step(k);
+	save_draft(k);
 }
 
 static void go_back(kiosk *k)
@@ -1049,6 +1246,7 @@ static void go_back(kiosk *k)
 	wizard_back(&k->wiz);
 	k->message[0] = '\0';
 	enter_step(k);
+	save_draft(k);
 }
 
 /* ---- keys per step ---- */
@@ -1249,6 +1447,7 @@ static void review_key(kiosk *k, int is_key, unsigned int ch)
 		wizard_jump(&k->wiz, steps[k->item]);
 		k->message[0] = '\0';
 		enter_step(k);
+		save_draft(k);
 		set_message(k, LOOK_HINT, "Change the answer, then press Ctrl-N to go back to the review.");
 	}
 }
@@ -1316,6 +1515,7 @@ static void try_sign_in(kiosk *k)
 	k->operator_name = name;
 	k->operator_role = operator_roles[k->role_choice];
 	start_story(k);
+	offer_draft(k);
 }
 
 static void sign_in_key(kiosk *k, int is_key, unsigned int ch)
@@ -1347,6 +1547,8 @@ static void handle_key(kiosk *k, int is_key, unsigned int ch)
 		return;
 	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)
 		return; /* nothing can be seen, so nothing is changed */
+	if (!is_key && (ch == KEY_CTRL('c') || ch == KEY_CTRL('z') || ch == KEY_CTRL('\\')))
+		return; /* only reach here in kiosk mode (raw keys): they do nothing */
 	if (!is_key && ch == KEY_ESCAPE) {
 		open_menu(k);
 		return;
@@ -1399,6 +1601,84 @@ static void handle_key(kiosk *k, int is_key, unsigned int ch)
 	step_key(k, is_key, ch);
 }
 
+/* Ask the terminal (and tmux, when the kiosk runs inside it) to forget what
+ * scrolled off the screen, so the next person cannot scroll back to a story. */
+static void clear_scrollback(void)
+{
+	fputs("\033[H\033[2J\033[3J", stdout);
+	fflush(stdout);
+	const char *pane = getenv("TMUX_PANE");
+	if (getenv("TMUX") != NULL && pane != NULL) {
+		char program[] = "tmux", command[] = "clear-history", flag[] = "-t";
+		char *target = strdup(pane);
+		char *const argv[] = { program, command, flag, target, NULL };
+		pid_t child;
+		if (target != NULL && posix_spawnp(&child, "tmux", NULL, NULL, argv, environ) == 0)
+			waitpid(child, NULL, 0);
+		free(target);
+	}
+	clearok(curscr, TRUE);
+}
+
+/* "Are you still there?" with a countdown; non-zero when someone pressed a key. */
+static int still_there(kiosk *k)
+{
+	long wait = k->ctx->settings ? k->ctx->settings->still_there_seconds : 30;
+	time_t until = time(NULL) + wait;
+	int saved_delay = wgetdelay(stdscr);
+	timeout(INPUT_POLL_MS);
+	int answered = 0;
+	while (!got_terminate) {
+		long left = (long)(until - time(NULL));
+		if (left <= 0)
+			break;
+		char text[256];
+		snprintf(text, sizeof text, "Nobody has pressed a key for a while. This story will be "
+			 "put away in %ld second%s. Press any key to carry on.", left, left == 1 ? "" : "s");
+		paint(k);
+		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS)
+			draw_dialog("Are you still there?", text, NULL, 0, -1);
+		else
+			refresh();
+		wint_t ch;
+		int rc = read_key(&ch);
+		if (rc != ERR && !(rc == KEY_CODE_YES && ch == KEY_RESIZE)) {
+			answered = 1;
+			break;
+		}
+	}
+	timeout(saved_delay);
+	return answered;
+}
+
+/* Nobody is there: put the story away (as a draft, or discarded, as
+ * configured), wipe the screen and its scrollback, and start afresh. */
+static void idle_reset(kiosk *k)
+{
+	if (k->story != NULL) {
+		int keep = k->ctx->settings ? k->ctx->settings->idle_keeps_draft : 1;
+		if (keep)
+			save_draft(k);
+		else
+			draft_discard(k->ctx->queue, k->story->id);
+		start_story(k);
+	}
+	k->message[0] = '\0';
+	k->offer_pending = 1;
+	erase();
+	refresh();
+	clear_scrollback();
+}
+
+/* Idle long enough to ask? Only when someone's words could be on screen. */
+static int idle_due(const kiosk *k)
+{
+	long idle = k->ctx->settings ? k->ctx->settings->idle_seconds : 180;
+	if (k->story == NULL || time(NULL) - k->last_key < idle)
+		return 0;
+	return story_has_words(k) || k->wiz.step != 0;
+}
+
 int ui_capture(const ui_context *ctx)
 {
 	kiosk k;
@@ -1409,9 +1689,11 @@ int ui_capture(const ui_context *ctx)
 	k.matches = calloc(ctx->services->n_services + 1, sizeof *k.matches);
 	if (k.matches == NULL)
 		fatal("out of memory");
+	kiosk_mode = ctx->settings && ctx->settings->kiosk;
 	install_signals();
 	ui_init();
 	end_shift(&k);
+	k.last_key = k.last_draft = time(NULL);
 	while (!k.quit && !got_terminate) {
 		draw(&k);
 		wint_t ch;
@@ -1421,8 +1703,26 @@ int ui_capture(const ui_context *ctx)
 			quit_kiosk(&k);
 			continue;
 		}
-		if (rc == ERR)
+		if (rc == ERR) {
+			if (k.draft_dirty && time(NULL) - k.last_draft >= DRAFT_EVERY_SECONDS)
+				save_draft(&k);
+			if (idle_due(&k)) {
+				if (still_there(&k))
+					k.last_key = time(NULL);
+				else if (!got_terminate)
+					idle_reset(&k);
+				k.last_key = time(NULL);
+			}
 			continue;
+		}
+		k.last_key = time(NULL);
+		if (k.offer_pending) {
+			/* The first key after an idle reset is someone arriving: before
+			 * anything else, ask about the story that was put away. */
+			k.offer_pending = 0;
+			offer_draft(&k);
+			continue;
+		}
 		handle_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
 		/* Take a paste in one go: draw once it has all arrived. */
 		nodelay(stdscr, TRUE);
@@ -1434,7 +1734,13 @@ int ui_capture(const ui_context *ctx)
 		}
 		nodelay(stdscr, FALSE);
 		timeout(INPUT_POLL_MS);
+		k.draft_dirty = k.story != NULL;
+		if (k.draft_dirty && time(NULL) - k.last_draft >= DRAFT_EVERY_SECONDS)
+			save_draft(&k);
 	}
+	/* Closed, shut down or hung up: keep what was typed for next time. */
+	if (got_terminate)
+		save_draft(&k);
 	ui_end();
 	story_free(k.story);
 	editor_clear(&k.field);

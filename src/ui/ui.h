@@ -4,6 +4,7 @@
 #define STORYKIOSK_UI_H
 
 #include "catalogue.h"
+#include "config.h"
 #include "form.h"
 #include "store.h"
 #include "validate.h"
@@ -14,6 +15,7 @@ typedef struct {
 	const catalogue *services;
 	const validate_wordlists *words;
 	store *queue;
+	const config *settings;   /* idle reset, drafts, kiosk mode and PIN */
 } ui_context;
 
 /* Take over the terminal (idempotent): locale-aware curses, no echo, keypad. */
