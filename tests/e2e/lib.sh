@@ -232,13 +232,31 @@ PY
 }
 
 # Wait until the program has exited; fail (with the screen) if it has not.
-# Meant for $(...): prints the status, or "still running" (and the screen,
-# on stderr) when the program has not exited within 5 seconds.
+# Meant for $(...): prints the exit status, "signal N", or "still running"
+# (and the screen, on stderr) when the program has not ended within 5
+# seconds. tmux marks a pane dead when its terminal closes, before it knows
+# the exit status, and now and then it leaves the ended program unreaped for
+# a long time: the status is then read from the zombie's /proc/PID/stat
+# (field 52, the wait status).
 sk_wait_exit() {
-	local status
-	status=$(sk_exit_status)
-	[ "$status" = "still running" ] && sk_show_screen >&2
-	echo "$status"
+	local i info pid stat code
+	pid=$(sk_tmux display-message -p -t k '#{pane_pid}')
+	for i in $(seq 1 100); do
+		info=$(sk_tmux display-message -p -t k '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}')
+		case $info in
+		"1 "[0-9]*) echo "${info#1 }" | cut -d' ' -f1; return 0 ;;
+		"1  "[0-9]*) echo "signal ${info#1  }"; return 0 ;;
+		esac
+		stat=$(cat "/proc/$pid/stat" 2>/dev/null)
+		if [ -n "$stat" ] && [ "$(echo "${stat##*) }" | cut -d' ' -f1)" = Z ]; then
+			code=$(echo "${stat##*) }" | cut -d' ' -f50)
+			if [ $(( code & 127 )) -eq 0 ]; then echo $(( code >> 8 )); else echo "signal $(( code & 127 ))"; fi
+			return 0
+		fi
+		sleep 0.05
+	done
+	sk_show_screen >&2
+	echo "still running"
 }
 
 # TEXT must stay on the screen for SECONDS: every capture in that time shows it

@@ -56,7 +56,9 @@ sk_wait "Check your story"; sk_keys C-n
 sk_consent_yes
 first=$(sk_export_py '[x["id"] for x in r if x["title"] == "First story"][0]')
 second=$(sk_export_py '[x["id"] for x in r if x["title"] == "Second story"][0]')
-sk_eq "two ids" "$(echo "$first $second" | grep -cE '^[0-9a-f-]{36} [0-9a-f-]{36}$')" 1
+sk_eq "two v4 UUIDs" "$(echo "$first $second" | grep -cE '^([0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}( |$)){2}$')" 1
+sk_eq "times are UTC ISO 8601" "$(sk_export_py 'sorted(set(len(x[k]) == 20 and x[k].endswith("Z") and x[k][10] == "T" for x in r for k in ("created_at", "consented_at")))')" "[True]"
+sk_eq "started before consented" "$(sk_export_py 'all(x["created_at"] <= x["consented_at"] for x in r)')" True
 
 list=$(sk_cli list); status=$?
 sk_eq "list status" "$status" 0

@@ -103,3 +103,63 @@ sk_keys Up Enter
 sk_wait "Story reference:"
 sk_eq "queued after an explicit yes" "$(sk_export_py 'len(r)')" 1
 sk_end_case
+
+sk_case "Enter pressed twice on Yes saves exactly one story, and the next person starts empty"
+sk_fresh
+sk_fill_story "Only once" "Nothing" "Once" "BlueHeron" "LE1 5WW" "ward 7" "jo.bloggs@example.org"
+sk_keys y Enter Enter
+sk_wait "Introduce yourself"
+sk_wait "Step 1 of 12"
+sk_eq "one story queued" "$(sk_cli list | wc -l)" 1
+sk_eq "one story in the table" "$(sk_sql 'SELECT count(*) FROM stories')" 1
+# Nothing of the last person's story is on any step of the next one.
+sk_keys C-n; sk_wait "What was good?"; sk_wait "0 words"
+sk_keys C-n; sk_wait_flat "Write down what they say here."
+sk_type "x"; sk_keys C-n
+sk_wait "What could have been different?"; sk_wait "0 words"
+sk_keys C-n; sk_wait "A title for your story"; sk_absent "Once"
+sk_type "T"; sk_keys Enter
+sk_wait "Who is telling this story?"; sk_absent "(*)"
+sk_keys Enter
+sk_wait "A name to post under"; sk_absent "BlueHeron"
+sk_type "GreenKite"; sk_keys Enter
+sk_wait "Your postcode"; sk_absent "LE1 5WW"; sk_absent "(*)"
+sk_type "NG9 8ZU"; sk_keys Enter
+sk_wait "Where was your care?"; sk_wait "Chosen: none yet."
+sk_type "eye"; sk_wait "[ ] Eye Clinic"; sk_keys Enter; sk_wait "Chosen (1): Eye Clinic"
+sk_keys C-n
+sk_wait "Your email address"; sk_absent "jo.bloggs"; sk_absent "(*)"
+sk_end_case
+
+sk_case "after Yes, the thank-you screen keeps the saved story: no way back into it, no false 'will be lost'"
+sk_fresh
+sk_fill_story "Saved already"
+sk_keys y Enter
+sk_wait "Story reference:"
+sk_keys C-p
+sk_input_drained
+sk_wait "Story reference:"
+sk_wait "Step 12 of 12"
+# Start again from the menu: the story is safe in the queue, so nothing
+# should say it will be deleted, and the queue must keep it.
+sk_keys Escape
+sk_wait "2 Start again"
+sk_keys 2
+sk_wait "Introduce yourself" 2
+sk_absent "will be deleted"
+sk_eq "the saved story is still queued" "$(sk_cli list | wc -l)" 1
+sk_eq "its words are kept" "$(sk_export_py 'r[0]["answers"]["good"]')" "Saved already"
+sk_end_case
+
+sk_case "quitting from the thank-you screen does not warn that the saved story will be lost"
+sk_fresh
+sk_fill_story "Saved already"
+sk_keys y Enter
+sk_wait "Story reference:"
+sk_keys Escape
+sk_wait "4 Quit StoryKiosk"
+sk_keys 4
+sk_eq "exit status, without a question" "$(sk_wait_exit 2>/dev/null)" 0
+sk_absent "Keep going"
+sk_eq "the story is queued" "$(sk_cli list | wc -l)" 1
+sk_end_case

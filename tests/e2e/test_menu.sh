@@ -127,7 +127,10 @@ sk_absent "$words"
 sk_eq "nothing queued" "$(sk_cli list)" ""
 sk_end_case
 
-sk_case "Quit with a story in progress asks; 'Keep going' keeps it; quitting exits 0 and keeps nothing"
+# Whether quitting loses the story or keeps a draft to resume is the
+# program's choice; here: it asks, the safe answer keeps going, and quitting
+# exits 0 without queueing anything.
+sk_case "Quit with a story in progress asks; 'Keep going' keeps it; quitting exits 0 and queues nothing"
 sk_fresh
 sk_walk_to "What was good?"
 sk_type "$words"
@@ -135,14 +138,14 @@ sk_keys Escape
 sk_wait "4 Quit StoryKiosk"
 sk_keys 4
 sk_wait_dialog "Quit StoryKiosk?"
-sk_wait_dialog "The story in progress has not been saved and will be lost. Quit anyway?"
+sk_wait_dialog "The story in progress"
 sk_wait "Keep going"
 sk_keys Enter
-sk_wait_gone "Quit and lose this story"
+sk_wait_gone "Keep going"
 sk_wait "$words"
 sk_eq "still running" "$(sk_tmux display-message -p -t k '#{pane_dead}')" 0
 sk_keys Escape; sk_wait "4 Quit StoryKiosk"; sk_keys 4
-sk_wait "Quit and lose this story"
+sk_wait "Keep going"
 sk_keys Down Enter
 sk_eq "exit status" "$(sk_wait_exit)" 0
 sk_eq "nothing queued" "$(sk_cli list)" ""
@@ -156,7 +159,7 @@ sk_keys Escape
 sk_wait "4 Quit StoryKiosk"
 sk_keys 4
 sk_eq "exit status without a question" "$(sk_wait_exit)" 0
-sk_absent "Quit and lose this story"
+sk_absent "Keep going"
 sk_end_case
 
 sk_case "Help shows the keys, and closing it goes back to the story"
@@ -187,11 +190,11 @@ sk_keys C-c
 sk_wait_dialog "Quit StoryKiosk?"
 sk_wait "Keep going"
 sk_keys Enter
-sk_wait_gone "Quit and lose this story"
+sk_wait_gone "Keep going"
 sk_wait "$words"
 sk_eq "still running" "$(sk_tmux display-message -p -t k '#{pane_dead}')" 0
 sk_keys C-c
-sk_wait "Quit and lose this story"
+sk_wait "Keep going"
 sk_keys Down Enter
 sk_eq "exit status" "$(sk_wait_exit)" 0
 sk_end_case
@@ -208,4 +211,25 @@ sk_wait_gone "2 Quit StoryKiosk"
 sk_wait "please sign in"
 sk_keys C-c
 sk_eq "exit status" "$(sk_wait_exit)" 0
+sk_end_case
+
+sk_case "sign-in needs a name and a role; the name is trimmed and recorded on the story"
+rm -rf "$SK_DIR/queue"
+sk_restart 80 24
+sk_wait "please sign in"
+sk_keys C-n
+sk_wait_flat "Type your name or staff ID first."
+sk_type "   "
+sk_keys C-n
+sk_wait_flat "Type your name or staff ID first."
+sk_type "Nurse 4411  "
+sk_keys C-n
+sk_wait_flat "Choose whether you are a staff member or a volunteer."
+sk_wait "please sign in"
+sk_keys Down Down Enter
+sk_wait "signed in: Nurse 4411 (volunteer)"
+sk_wait "Hello, my name is Nurse 4411."
+sk_fill_story
+sk_consent_yes
+sk_eq "operator recorded, trimmed" "$(sk_export_py 'r[0]["operator"]')" "{'name': 'Nurse 4411', 'role': 'volunteer'}"
 sk_end_case

@@ -113,11 +113,14 @@ sk_keys Down Enter
 sk_input_drained
 sk_tmux resize-window -t k -x 80 -y 24
 sk_wait_gone "make this window larger"
-sk_wait "Step 2 of 12" 2
-sk_wait "Precious words" 2
+# Still the menu, still the same story: nothing was chosen blind.
+sk_wait "5 Back to the story" 2
+sk_absent "Delete it and start again"
+sk_wait "Step 2 of 12"
 sk_keys Escape
 sk_wait_gone "5 Back to the story"
 sk_wait "Precious words" 2
+sk_wait "Step 2 of 12"
 sk_end_case
 
 sk_case "at the smallest size (60x18) the footer shows every key"

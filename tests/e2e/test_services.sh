@@ -22,35 +22,42 @@ services_to_consent() {
 	sk_wait "Your consent"
 }
 
+# Type QUERY into an empty search box and wait until the list has been
+# redrawn for it (its last row names the query).
+search() {
+	sk_type "$1"
+	sk_wait "+ Not in the list: add \"$1\" as written"
+}
+
 sk_case "search is case-insensitive and matches any word of the name"
 sk_fresh
 sk_walk_to "Where was your care?"
-sk_type "medicine"
+sk_wait "Emergency Department"
+search "medicine"
 sk_wait "[ ] Ward 7 – Older People's Medicine"
 sk_wait "[ ] Ward 9 – Respiratory Medicine"
 sk_absent "Stroke Unit"
 sk_absent "Emergency Department"
 sk_backspace 8
 sk_wait "Emergency Department"
-sk_type "MEDICINE"
+search "MEDICINE"
 sk_wait "[ ] Ward 9 – Respiratory Medicine"
 sk_wait "[ ] Ward 7 – Older People's Medicine"
 sk_absent "Emergency Department"
 sk_backspace 8
-sk_type "Older"
+search "Older"
 sk_wait "[ ] Ward 7 – Older People's Medicine"
 sk_absent "Respiratory"
 sk_backspace 5
-sk_type "RENÉE"
+search "RENÉE"
 sk_wait "[ ] Renée Clarke Breast Care Unit"
 sk_absent "Emergency Department"
 sk_backspace 5
-sk_type "transport"
+search "transport"
 sk_wait "[ ] Patient Transport Service"
 sk_absent "Emergency Department"
 sk_backspace 9
-sk_type "zzqx"
-sk_wait '+ Not in the list: add "zzqx" as written'
+search "zzqx"
 sk_absent "[ ]"
 sk_end_case
 
@@ -62,7 +69,8 @@ sk_wait_flat "Choose the service the story is about"
 sk_wait "Step 8 of 12"
 choose "stroke" "Ward 8 – Stroke Unit"
 sk_wait "Chosen (1): Ward 8 – Stroke Unit"
-sk_wait "│                " # the search box is empty again for the next one
+# The search box is empty again for the next one: the whole list is back.
+sk_wait "[ ] Emergency Department (A&E)"
 choose "eye" "Eye Clinic"
 sk_wait "Chosen (2): Ward 8 – Stroke Unit; Eye Clinic"
 services_to_consent
