@@ -103,6 +103,7 @@ static const string_setting string_settings[] = {
 	{ "ca_bundle", offsetof(config, ca_bundle) },
 	{ "terminal", offsetof(config, terminal) },
 	{ "pin_hash", offsetof(config, pin_hash) },
+	{ "public_key", offsetof(config, public_key) },
 };
 
 static int apply_setting(config *cfg, const char *key, const char *value, const char *name,
@@ -332,6 +333,7 @@ void config_free(config *cfg)
 	free(cfg->ca_bundle);
 	free(cfg->terminal);
 	free(cfg->pin_hash);
+	free(cfg->public_key);
 	wipe_free(cfg->secret);
 	memset(cfg, 0, sizeof *cfg);
 }

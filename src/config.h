@@ -26,6 +26,7 @@ typedef struct {
 	long draft_expiry_seconds;/* drafts older than this are deleted at start (default 24 hours) */
 	int kiosk;                /* locked down: no Ctrl-C/Z/\, the PIN is needed to leave */
 	char *pin_hash;           /* crypto_pwhash string of the exit PIN, or NULL */
+	char *public_key;         /* organisation's public key file: seal contact details */
 } config;
 
 /* Fill cfg with defaults. */

@@ -64,9 +64,21 @@ int draft_save(store *st, const story *s, size_t step)
 	for (size_t i = 0; i < s->form->n_steps; i++) {
 		if (s->answers[i] == NULL)
 			continue;
-		const char *answer_row[] = { s->id, s->form->steps[i].key, s->answers[i], s->confirmed[i] };
-		if (run(st, "INSERT INTO draft_answers (draft_id, step_key, value, confirmed)"
-			    " VALUES (?1, ?2, ?3, ?4)", 4, answer_row) != 0)
+		step_type type = s->form->steps[i].type;
+		int contact = type == STEP_EMAIL || type == STEP_POSTCODE;
+		/* Contact details are sealed in drafts too, and the read-back warning
+		 * (which repeats the email) is not kept. */
+		char *value = contact ? store_contact_value(st, s->answers[i]) : NULL;
+		if (contact && value == NULL) {
+			store_set_error(st, "sealing contact details: out of memory");
+			goto fail;
+		}
+		const char *answer_row[] = { s->id, s->form->steps[i].key, contact ? value : s->answers[i],
+					     contact ? NULL : s->confirmed[i] };
+		int rc = run(st, "INSERT INTO draft_answers (draft_id, step_key, value, confirmed)"
+			     " VALUES (?1, ?2, ?3, ?4)", 4, answer_row);
+		free(value);
+		if (rc != 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < s->n_services; i++) {

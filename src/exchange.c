@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "seal.h"
 #include "story.h"
 
 /* The stories an export writes; ?1 is non-zero for --mark-exported. The same
@@ -1169,10 +1170,15 @@ static int check_services(importer *im)
 	return each_service(im, NULL);
 }
 
-/* The contact details: the values are never repeated in a message. */
+/* The contact details: the values are never repeated in a message. Sealed
+ * values (see seal.h) cannot be read here, only carried. */
 static int check_contact(importer *im, const char *postcode, const char *email)
 {
 	char normal[320], msg[256];
+	if (seal_is_sealed(postcode))
+		postcode = NULL;
+	if (seal_is_sealed(email))
+		email = NULL;
 	if (postcode != NULL) {
 		if (validate_postcode(postcode, normal, sizeof normal, msg, sizeof msg) ==
 		    VALIDATE_BLOCK)
@@ -1228,7 +1234,8 @@ static int check_fields(importer *im, record_values *v)
 	const char *email_type = field_type(im, R_EMAIL);
 	const char *email_for_username = NULL;
 	if (email_type != NULL && strcmp(email_type, "text") == 0 &&
-	    text_is_clean(im->stmt[IM_FIELDS], 2 + 2 * R_EMAIL))
+	    text_is_clean(im->stmt[IM_FIELDS], 2 + 2 * R_EMAIL) &&
+	    !seal_is_sealed(column(im->stmt[IM_FIELDS], 2 + 2 * R_EMAIL)))
 		email_for_username = column(im->stmt[IM_FIELDS], 2 + 2 * R_EMAIL);
 	char msg[512];
 	if (validate_username(v->username, email_for_username, im->words, msg, sizeof msg) ==

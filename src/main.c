@@ -21,9 +21,11 @@
 #include "draft.h"
 #include "paths.h"
 #include "pin.h"
+#include "seal.h"
 #include "store.h"
 #include "sync.h"
 #include "ui/ui.h"
+#include "unseal.h"
 #include "validate.h"
 
 #ifndef STORYKIOSK_VERSION
@@ -46,6 +48,9 @@ typedef struct {
 	int mark_exported;
 	int force;
 	int kiosk;
+	const char *public_path;  /* keygen */
+	const char *secret_path;  /* keygen, unseal */
+	const char *input;        /* unseal: a JSONL file or a PostgreSQL target */
 } options;
 
 static void usage(FILE *out)
@@ -67,6 +72,10 @@ static void usage(FILE *out)
 	      "  withdraw ID|REF     withdraw a story, before or after delivery\n"
 	      "  status              the queue's health: waiting, failed, last sync\n"
 	      "  set-pin             set the exit PIN of a locked-down kiosk (asks twice)\n"
+	      "  keygen --public FILE --secret FILE\n"
+	      "                      make the organisation's key pair for sealing contact details\n"
+	      "  unseal --secret FILE [--output FILE] [EXPORT.jsonl|postgresql://...]\n"
+	      "                      open sealed contact details (reads stdin when no input)\n"
 	      "  stats               counts by status and service, and the staff-posted share\n"
 	      "\n"
 	      "Options:\n"
@@ -96,6 +105,8 @@ static int parse_options(int argc, char **argv, options *opt)
 		{ "mark-exported", no_argument, NULL, 'm' },
 		{ "force", no_argument, NULL, 'r' },
 		{ "kiosk", no_argument, NULL, 'k' },
+		{ "public", required_argument, NULL, 'P' },
+		{ "secret", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -113,6 +124,8 @@ static int parse_options(int argc, char **argv, options *opt)
 		case 'm': opt->mark_exported = 1; break;
 		case 'r': opt->force = 1; break;
 		case 'k': opt->kiosk = 1; break;
+		case 'P': opt->public_path = optarg; break;
+		case 'K': opt->secret_path = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("storykiosk %s\n", STORYKIOSK_VERSION); exit(EXIT_OK);
 		default:
@@ -122,7 +135,8 @@ static int parse_options(int argc, char **argv, options *opt)
 	}
 	opt->command = optind < argc ? argv[optind++] : "capture";
 	static const char *const commands[] = { "capture", "list", "show", "export", "stats", "help",
-						"import", "sync", "withdraw", "status", "set-pin" };
+						"import", "sync", "withdraw", "status", "set-pin",
+						"keygen", "unseal" };
 	int known = 0;
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		known |= strcmp(opt->command, commands[i]) == 0;
@@ -145,6 +159,16 @@ static int parse_options(int argc, char **argv, options *opt)
 		opt->import_path = argv[optind++];
 	} else if (strcmp(opt->command, "sync") == 0 && optind < argc) {
 		opt->target = argv[optind++];
+	} else if (strcmp(opt->command, "unseal") == 0 && optind < argc) {
+		opt->input = argv[optind++];
+	}
+	if (strcmp(opt->command, "keygen") == 0 && (!opt->public_path || !opt->secret_path)) {
+		fputs("storykiosk: keygen needs --public FILE and --secret FILE.\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(opt->command, "unseal") == 0 && !opt->secret_path) {
+		fputs("storykiosk: unseal needs --secret FILE (the organisation's secret key).\n", stderr);
+		return EXIT_USAGE;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "storykiosk: unexpected '%s'. Try 'storykiosk --help'.\n", argv[optind]);
@@ -212,7 +236,7 @@ static int load_word_lists(validate_wordlists **words)
 
 /* Before the screen opens: settings, the file's health, old drafts, and a PIN
  * for kiosk mode. Each problem is said plainly on stderr. */
-static int prepare_kiosk(const options *opt, store *queue, config *settings)
+static int prepare_kiosk(const options *opt, store *queue, config *settings, seal_key **key)
 {
 	char err[1024];
 	if (config_load(settings, opt->config_path, err, sizeof err) != 0) {
@@ -231,6 +255,14 @@ static int prepare_kiosk(const options *opt, store *queue, config *settings)
 		fprintf(stderr, "storykiosk: %s. %s Call IT; do not delete the file: the stories in "
 			"it may still be recovered.\n", store_error(queue), store_problem(queue));
 		return EXIT_IOERR;
+	}
+	if (settings->public_key != NULL) {
+		*key = seal_load_public(settings->public_key, err, sizeof err);
+		if (*key == NULL) {
+			fprintf(stderr, "storykiosk: public_key: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		store_set_seal_key(queue, *key);
 	}
 	if (draft_expire(queue, settings->draft_expiry_seconds) < 0)
 		fprintf(stderr, "storykiosk: old drafts could not be removed: %s\n", store_error(queue));
@@ -278,12 +310,15 @@ static int run_capture(const options *opt, store *queue)
 
 	config settings;
 	config_defaults(&settings);
-	int status = prepare_kiosk(opt, queue, &settings);
+	seal_key *key = NULL;
+	int status = prepare_kiosk(opt, queue, &settings, &key);
 	if (status == EXIT_OK) {
 		ui_context ctx = { .form = guide, .services = services, .words = words, .queue = queue,
 				   .settings = &settings };
 		status = ui_capture(&ctx);
 	}
+	store_set_seal_key(queue, NULL);
+	seal_key_free(key);
 	config_free(&settings);
 	validate_wordlists_free(words);
 	catalogue_free(services);
@@ -475,6 +510,88 @@ static int run_set_pin(const options *opt)
 	return status;
 }
 
+static int run_keygen(const options *opt)
+{
+	char err[1024];
+	if (seal_keygen(opt->public_path, opt->secret_path, err, sizeof err) != 0) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		return EXIT_CANTCREAT;
+	}
+	fprintf(stderr, "storykiosk: wrote the public key %s (for every terminal's public_key) and "
+		"the secret key %s (mode 0600: keep it off the wards)\n", opt->public_path, opt->secret_path);
+	return EXIT_OK;
+}
+
+static int run_unseal(const options *opt)
+{
+	char err[1024] = "";
+	seal_key *key = seal_load_secret(opt->secret_path, err, sizeof err);
+	if (key == NULL) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		return EXIT_CONFIG;
+	}
+	export_output output = { .out = stdout };
+	int to_file = opt->output_path != NULL && strcmp(opt->output_path, "-") != 0;
+	if (to_file) {
+		snprintf(output.temp_path, sizeof output.temp_path, "%s.partial-XXXXXX", opt->output_path);
+		int fd = mkstemp(output.temp_path);
+		if (fd < 0 || (output.out = fdopen(fd, "w")) == NULL) {
+			fprintf(stderr, "storykiosk: cannot create %s: %s\n", opt->output_path, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(output.temp_path);
+			}
+			seal_key_free(key);
+			return EXIT_CANTCREAT;
+		}
+		output.final_path = opt->output_path;
+	}
+	long written;
+	int status = EXIT_DATAERR;
+	if (opt->input != NULL && sync_target_for(opt->input) == &sync_pg_ops) {
+		config cfg;
+		config_defaults(&cfg);
+		if (config_load(&cfg, opt->config_path, err, sizeof err) != 0 ||
+		    config_read_secret(&cfg, err, sizeof err) != 0) {
+			written = -1;
+			status = EXIT_CONFIG;
+		} else {
+			written = unseal_postgresql(key, opt->input, cfg.secret, output.out, err, sizeof err);
+			status = EXIT_TEMPFAIL;
+		}
+		config_free(&cfg);
+	} else {
+		FILE *in = opt->input && strcmp(opt->input, "-") != 0 ? fopen(opt->input, "r") : stdin;
+		if (in == NULL) {
+			snprintf(err, sizeof err, "cannot open %s: %s", opt->input, strerror(errno));
+			written = -1;
+			status = EXIT_NOINPUT;
+		} else {
+			written = unseal_jsonl(key, in, opt->input ? opt->input : "stdin", output.out, err,
+					       sizeof err);
+			if (in != stdin)
+				fclose(in);
+		}
+	}
+	seal_key_free(key);
+	if (written >= 0 && commit_export(&output) != 0) {
+		snprintf(err, sizeof err, "cannot write %s: %s", opt->output_path, output.why);
+		written = -1;
+		status = EXIT_IOERR;
+	}
+	if (output.out != NULL && output.out != stdout)
+		fclose(output.out);
+	if (written < 0) {
+		if (to_file)
+			unlink(output.temp_path);
+		fprintf(stderr, "storykiosk: %s\n%s\n", err,
+			to_file ? "Nothing was written." : "The output stops before that record.");
+		return status;
+	}
+	fprintf(stderr, "storykiosk: opened %ld record%s\n", written, written == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
 static int run_withdraw(const options *opt, store *queue)
 {
 	char said[512] = "";
@@ -542,6 +659,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(opt.command, "set-pin") == 0)
 		return run_set_pin(&opt);
+	if (strcmp(opt.command, "keygen") == 0)
+		return run_keygen(&opt);
+	if (strcmp(opt.command, "unseal") == 0)
+		return run_unseal(&opt);
 	if (ensure_utf8_locale() != 0)
 		return EXIT_CONFIG;
 	store *queue = open_queue(&opt, &status);

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "paths.h"
+#include "seal.h"
 #include "validate.h"
 
 #define BUSY_TIMEOUT_MS 10000
@@ -178,6 +179,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int code;          /* SQLite's extended result code behind the last error */
+	const seal_key *seal;  /* seal contact details to this key, or NULL */
 	sqlite3_stmt *stmt[SQL_COUNT];
 	char error[512];
 };
@@ -202,6 +204,25 @@ struct sqlite3 *store_db(store *st)
 const char *store_path(const store *st)
 {
 	return st->path;
+}
+
+void store_set_seal_key(store *st, const seal_key *key)
+{
+	st->seal = key;
+}
+
+const seal_key *store_seal_key(const store *st)
+{
+	return st->seal;
+}
+
+char *store_contact_value(const store *st, const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	if (st->seal == NULL || seal_is_sealed(value))
+		return strdup(value);
+	return seal_value(st->seal, value);
 }
 
 const char *store_error(const store *st)
@@ -442,12 +463,10 @@ static int bind_int(store *st, sqlite3_stmt *stmt, int index, int value)
 	return 0;
 }
 
-static int insert_story_row(store *st, const story *s, const char *now)
+static int bind_story_row(store *st, sqlite3_stmt *stmt, const story *s, const char *now,
+			  int username_step, const char *email, const char *postcode)
 {
 	const form *f = s->form;
-	sqlite3_stmt *stmt = st->stmt[SQL_INSERT_STORY];
-	int username_step = form_find_type(f, STEP_USERNAME);
-	const char *email = story_email(s);
 	if (bind_text(st, stmt, 1, s->id) || bind_text(st, stmt, 2, s->created_at) ||
 	    bind_text(st, stmt, 3, now) || bind_text(st, stmt, 4, f->name) ||
 	    bind_text(st, stmt, 5, f->version) || bind_text(st, stmt, 6, s->operator_name) ||
@@ -455,12 +474,34 @@ static int insert_story_row(store *st, const story *s, const char *now)
 	    bind_text(st, stmt, 8, story_answer_by_key(s, "role")) ||
 	    bind_text(st, stmt, 9, story_answer_by_key(s, "title")) ||
 	    bind_text(st, stmt, 10, username_step >= 0 ? story_answer(s, (size_t)username_step) : NULL) ||
-	    bind_text(st, stmt, 11, story_postcode(s)) ||
+	    bind_text(st, stmt, 11, postcode) ||
 	    bind_int(st, stmt, 12, s->no_postcode ? 1 : 0) ||
 	    bind_text(st, stmt, 13, email) ||
 	    bind_int(st, stmt, 14, email == NULL ? 1 : 0) ||
 	    bind_text(st, stmt, 15, f->consent_version ? f->consent_version : f->version) ||
 	    bind_text(st, stmt, 16, s->reference))
+		return -1;
+	return 0;
+}
+
+static int insert_story_row(store *st, const story *s, const char *now)
+{
+	sqlite3_stmt *stmt = st->stmt[SQL_INSERT_STORY];
+	int username_step = form_find_type(s->form, STEP_USERNAME);
+	const char *email = story_email(s);
+	/* Contact details are sealed here, before they reach the file. */
+	char *stored_email = store_contact_value(st, email);
+	char *stored_postcode = store_contact_value(st, story_postcode(s));
+	if ((email && !stored_email) || (story_postcode(s) && !stored_postcode)) {
+		free(stored_email);
+		free(stored_postcode);
+		set_error(st, "sealing contact details: out of memory");
+		return -1;
+	}
+	int bound = bind_story_row(st, stmt, s, now, username_step, stored_email, stored_postcode);
+	free(stored_email);
+	free(stored_postcode);
+	if (bound != 0)
 		return -1;
 	return run_statement(st, SQL_INSERT_STORY, "saving the story");
 }

@@ -23,6 +23,19 @@ extern const char store_record_select[];
  * run their own prepared statements inside the store's transactions. */
 struct sqlite3 *store_db(store *st);
 
+struct seal_key;
+
+/* Seal email and postcode to key before they are written (NULL: written as
+ * typed). The key must outlive the store. */
+void store_set_seal_key(store *st, const struct seal_key *key);
+
+/* The sealing key in use, or NULL. */
+const struct seal_key *store_seal_key(const store *st);
+
+/* value as it may be written to disk: sealed when a key is set (and not
+ * already sealed), else a copy. NULL for NULL or out of memory. */
+char *store_contact_value(const store *st, const char *value);
+
 /* The queue file's path, as opened. */
 const char *store_path(const store *st);
 

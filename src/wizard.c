@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seal.h"
+
 void wizard_start(wizard *w, const form *f, const validate_wordlists *words,
 		  story *s)
 {
@@ -112,6 +114,8 @@ static validate_verdict check_postcode(const wizard *w, const char *answer,
 			 "choose 'No postcode'.");
 		return VALIDATE_BLOCK;
 	}
+	if (seal_is_sealed(answer))
+		return VALIDATE_OK; /* checked before it was sealed in a draft */
 	char normal[64];
 	return validate_postcode(answer, normal, sizeof normal, msg, msglen);
 }
@@ -126,6 +130,8 @@ static validate_verdict check_email(const wizard *w, const char *answer,
 			 "if they do not have one.");
 		return VALIDATE_BLOCK;
 	}
+	if (seal_is_sealed(answer))
+		return VALIDATE_OK;
 	char normal[320];
 	validate_verdict verdict = validate_email(answer, normal, sizeof normal, msg, msglen);
 	if (verdict != VALIDATE_OK)
@@ -183,7 +189,8 @@ static validate_verdict check_raw(const wizard *w, size_t step, char *msg,
 				 "name, like 'BlueHeron'.");
 			return VALIDATE_BLOCK;
 		}
-		return validate_username(answer, story_email(w->story), w->words, msg, msglen);
+		return validate_username(answer, seal_is_sealed(story_email(w->story)) ? NULL
+							 : story_email(w->story), w->words, msg, msglen);
 	case STEP_POSTCODE:
 		return check_postcode(w, answer, msg, msglen);
 	case STEP_SERVICES:

@@ -22,6 +22,7 @@
 #include "fatal.h"
 #include "pin.h"
 #include "screen.h"
+#include "seal.h"
 #include "story.h"
 #include "wizard.h"
 
@@ -169,7 +170,10 @@ static void save_field(kiosk *k)
 	if (!step_has_field(type) || type == STEP_SERVICES)
 		return;
 	char *typed = editor_text(&k->field);
-	if (wizard_set_answer(&k->wiz, k->loaded_step, typed) != 0)
+	/* A sealed answer from a resumed draft cannot be shown; an empty box
+	 * keeps it, anything typed replaces it. */
+	int keep_sealed = typed[0] == '\0' && seal_is_sealed(story_answer(k->story, k->loaded_step));
+	if (!keep_sealed && wizard_set_answer(&k->wiz, k->loaded_step, typed) != 0)
 		fatal("out of memory");
 	free(typed);
 }
@@ -202,8 +206,11 @@ static void enter_step(kiosk *k)
 	case STEP_USERNAME:
 	case STEP_POSTCODE:
 	case STEP_EMAIL:
-		editor_load(&k->field, answer, 0, fs->max_chars);
+		editor_load(&k->field, seal_is_sealed(answer) ? NULL : answer, 0, fs->max_chars);
 		k->item = 0;
+		if (seal_is_sealed(answer))
+			set_message(k, LOOK_HINT, "This was given before and is sealed, so it cannot be "
+				    "shown. Leave the box empty to keep it, or type it again.");
 		break;
 	case STEP_SERVICES:
 		editor_load(&k->field, NULL, 0, 200);
@@ -662,6 +669,8 @@ static void review_value(const kiosk *k, size_t step, char *out, size_t outlen)
 		snprintf(out, outlen, "No postcode - the service's (%s)", from ? from : "not known");
 	} else if (fs->type == STEP_EMAIL && s->no_email) {
 		snprintf(out, outlen, "No email address - posted by a staff member");
+	} else if (seal_is_sealed(answer)) {
+		snprintf(out, outlen, "(given, and sealed)");
 	} else if (fs->type == STEP_CHOICE && answer) {
 		snprintf(out, outlen, "%s", answer);
 		for (size_t i = 0; i < fs->n_options; i++)
@@ -1693,6 +1702,9 @@ int ui_capture(const ui_context *ctx)
 	install_signals();
 	ui_init();
 	end_shift(&k);
+	if (store_seal_key(ctx->queue) == NULL)
+		set_message(&k, LOOK_WARNING, "Note for IT: email addresses and postcodes are stored "
+			    "unsealed on this terminal (no public_key in storykiosk.conf).");
 	k.last_key = k.last_draft = time(NULL);
 	while (!k.quit && !got_terminate) {
 		draw(&k);
