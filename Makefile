@@ -96,11 +96,11 @@ asan:
 		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 bash tests/run.sh
 
-install: storykiosk
+install: $(PROGRAM)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/forms \
 		$(DESTDIR)$(DATADIR)/data $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man5
-	$(INSTALL) -m 0755 storykiosk $(DESTDIR)$(BINDIR)/storykiosk
+	$(INSTALL) -m 0755 $(PROGRAM) $(DESTDIR)$(BINDIR)/storykiosk
 	$(INSTALL) -m 0644 forms/*.form $(DESTDIR)$(DATADIR)/forms/
 	$(INSTALL) -m 0644 data/*.txt $(DESTDIR)$(DATADIR)/data/
 	$(INSTALL) -m 0644 man/*.1 $(DESTDIR)$(MANPREFIX)/man1/

@@ -45,13 +45,36 @@ for test in "$unit_dir"/test_*; do
 	tally "$name" "$log" $?
 done
 
+# End-to-end files run STORYKIOSK_TEST_JOBS at a time (default 2, one per core
+# here): each has its own tmux server, queue, ports and servers, and their
+# waits poll with deadlines, so they do not depend on running alone. Results
+# are tallied in file order once all have finished.
+jobs=${STORYKIOSK_TEST_JOBS:-2}
+e2e_tests=()
 for test in tests/e2e/test_*.sh; do
 	[ -f "$test" ] || continue
 	name=e2e/$(basename "$test" .sh)
 	[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
-	log=$log_dir/$(basename "$test").log
+	e2e_tests+=("$test")
+done
+run_one() {
+	local test=$1 log=$log_dir/$(basename "$1").log
 	timeout 300 bash "$test" > "$log" 2>&1
-	tally "$name" "$log" $?
+	echo $? > "$log.status"
+}
+running=0
+for test in "${e2e_tests[@]}"; do
+	run_one "$test" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+done
+wait
+for test in "${e2e_tests[@]}"; do
+	log=$log_dir/$(basename "$test").log
+	tally "e2e/$(basename "$test" .sh)" "$log" "$(cat "$log.status" 2>/dev/null || echo 1)"
 done
 
 if [ $((passed + failed)) -eq 0 ]; then

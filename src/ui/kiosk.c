@@ -666,9 +666,9 @@ static void review_value(const kiosk *k, size_t step, char *out, size_t outlen)
 			snprintf(out, outlen, "(none chosen)");
 	} else if (fs->type == STEP_POSTCODE && s->no_postcode) {
 		const char *from = story_postcode(s);
-		snprintf(out, outlen, "No postcode - the service's (%s)", from ? from : "not known");
+		snprintf(out, outlen, "None: the service's (%s)", from ? from : "not known");
 	} else if (fs->type == STEP_EMAIL && s->no_email) {
-		snprintf(out, outlen, "No email address - posted by a staff member");
+		snprintf(out, outlen, "None: posted by staff");
 	} else if (seal_is_sealed(answer)) {
 		snprintf(out, outlen, "(given, and sealed)");
 	} else if (fs->type == STEP_CHOICE && answer) {

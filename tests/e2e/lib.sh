@@ -19,6 +19,7 @@ unset NO_COLOR
 sk_cleanup() {
 	tmux -L "$SK_SOCKET" kill-server >/dev/null 2>&1
 	rm -rf "$SK_DIR"
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SK_SOCKET"
 }
 trap sk_cleanup EXIT
 
@@ -493,3 +494,163 @@ print("\n".join(map(str, value)) if isinstance(value, list) else value)' \
 
 # How many stories the intake holds.
 sk_intake_stories() { find "$SK_INTAKE_DIR" -maxdepth 1 -name '*.json' ! -name stats.json | wc -l; }
+
+# ---- helpers for the kiosk-hardening files (drafts, kiosk mode, faults, terminals) ----
+
+# Milliseconds since the epoch.
+sk_now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# Like sk_restart, with the pane running the shell command CMD instead of the
+# kiosk (the pane stays after CMD ends, as with sk_start).
+sk_restart_cmd() {
+	local width=$1 height=$2 cmd=$3 i pid
+	pid=$(sk_tmux display-message -p '#{pid}' 2>/dev/null)
+	sk_tmux kill-server >/dev/null 2>&1
+	for i in $(seq 1 150); do
+		{ [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || break
+		sleep 0.02
+	done
+	for i in 1 2 3; do
+		if sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" "$cmd" 2>/dev/null &&
+		   sk_tmux has-session -t k 2>/dev/null; then
+			sk_tmux set-option -t k remain-on-exit on >/dev/null
+			return 0
+		fi
+		sleep 0.3
+	done
+	sk_fail "could not start the pane in tmux"
+	return 1
+}
+
+# Start the kiosk at WIDTH x HEIGHT (with --db and ARGS) from a shell script:
+# PRE (shell code, like "ulimit -f 64", or "") runs first. When the kiosk ends
+# the shell prints "[kiosk exited N]" and the terminal's "stty -a" on one
+# line, then waits, so a test can see how the terminal was left. SK_AS="runuser -u USER --" runs the
+# kiosk as another user. The kiosk's own pid: sk_kiosk_pid.
+sk_start_sh() {
+	local width=$1 height=$2 pre=$3 args="" arg
+	shift 3
+	for arg in "$@"; do args="$args $(printf '%q' "$arg")"; done
+	cat >"$SK_DIR/pane.sh" <<PANE
+$pre
+${SK_AS:-} env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args
+echo "[kiosk exited \$?]"
+echo "[stty \$(stty -a | tr '\n' ' ')]"
+exec sleep 3600
+PANE
+	sk_restart_cmd "$width" "$height" "sh $(printf '%q' "$SK_DIR/pane.sh")"
+}
+
+# The exit status the pane script printed (sk_start_sh), waiting up to
+# SECONDS (default 5); "still running" when it has not ended.
+sk_sh_exit() {
+	local deadline=$(( $(sk_now_ms) + ${1:-5} * 1000 )) line
+	while [ "$(sk_now_ms)" -lt "$deadline" ]; do
+		line=$(sk_tmux capture-pane -p -J -t k -S -200 | grep -o '\[kiosk exited [0-9]*\]' | tail -n 1)
+		if [ -n "$line" ]; then
+			line=${line#\[kiosk exited }
+			echo "${line%\]}"
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "still running"
+}
+
+# The terminal settings the pane script printed after the kiosk ended.
+sk_sh_stty() { sk_tmux capture-pane -p -J -t k -S -200 | grep -o '\[stty .*' | tail -n 1; }
+
+# The pid of the storykiosk process in the pane (the pane's own process or a
+# descendant of it: a shell, runuser). Empty when there is none.
+sk_kiosk_pid() {
+	local todo pid next=""
+	todo=$(sk_tmux display-message -p -t k '#{pane_pid}' 2>/dev/null)
+	while [ -n "$todo" ]; do
+		next=""
+		for pid in $todo; do
+			if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = storykiosk ] &&
+			   [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+				echo "$pid"
+				return 0
+			fi
+			next="$next $(pgrep -P "$pid" 2>/dev/null | tr '\n' ' ')"
+		done
+		todo=$(echo $next)
+	done
+	return 1
+}
+
+# Wait until process PID has ended (gone or a zombie); fail after SECONDS.
+sk_wait_pid_gone() {
+	local pid=$1 deadline=$(( $(sk_now_ms) + ${2:-5} * 1000 ))
+	while [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+		if [ "$(sk_now_ms)" -ge "$deadline" ]; then
+			sk_fail "process $pid is still running"
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# Wait until the query SQL on the queue prints WANT; fail after SECONDS
+# (default 5) with what it printed last.
+sk_wait_sql() {
+	local sql=$1 want=$2 deadline=$(( $(sk_now_ms) + ${3:-5} * 1000 )) got
+	while :; do
+		got=$(sk_sql "$sql" 2>&1)
+		[ "$got" = "$want" ] && return 0
+		if [ "$(sk_now_ms)" -ge "$deadline" ]; then
+			sk_fail "waited for [$sql] to give [$want]; it gives [$got]"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+# Write a config file FILE with the given "key = value" lines.
+sk_conf() {
+	local file=$1
+	shift
+	printf '%s\n' "# written by $(basename "$0")" "$@" >"$file"
+}
+
+# The screen with attributes (capture-pane -e), and its history when FROM
+# (a -S start line, like -1000) is given.
+sk_screen_e() { sk_tmux capture-pane -p -e -t k ${1:+-S "$1"}; }
+
+# Does the text hold an SGR escape that sets a colour (30-37, 38, 40-47, 48,
+# 90-97, 100-107)? Prints the first such sequence, or nothing.
+sk_colour_sgr() {
+	"$SK_PY" -c '
+import re, sys
+for m in re.finditer(r"\x1b\[([0-9;:]*)m", sys.stdin.read()):
+    params = [p for p in re.split("[;:]", m.group(1)) if p]
+    for p in params:
+        n = int(p)
+        if 30 <= n <= 38 or 40 <= n <= 48 or 90 <= n <= 97 or 100 <= n <= 107:
+            print(repr(m.group(0)))
+            sys.exit(0)'
+}
+
+# Start the kiosk again (with --db and ARGS) in the same tmux pane, its screen
+# and history wiped: much quicker than sk_restart (a tmux server takes over a
+# second to exit). A kiosk still running there gets SIGHUP first. Falls back
+# to sk_restart at 80x24 when there is no pane.
+sk_respawn() {
+	local args="" arg
+	for arg in "$@"; do args="$args $(printf '%q' "$arg")"; done
+	if ! sk_tmux has-session -t k 2>/dev/null; then
+		sk_restart 80 24 "$@"
+		return
+	fi
+	# A full reset (ESC c) first: the new output starts at the top of a clean
+	# pane, not below the last program's "Pane is dead" line.
+	sk_tmux respawn-pane -k -t k "printf '\\033c'; exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" ||
+		{ sk_fail "could not respawn the kiosk's pane"; return 1; }
+	sk_tmux clear-history -t k
+}
+
+# All the pane shows and its history (tmux scrolls a dead pane's last screen
+# up a row to say "Pane is dead"), wrapped rows joined, as one line like
+# sk_flat. For what a program printed before it exited.
+sk_pane_all() { sk_tmux capture-pane -p -J -t k -S -2000 | sed 's/^ *//; s/ *$//' | tr '\n' ' ' | tr -s ' '; }

@@ -45,7 +45,7 @@ sk_wait_flat "$notice"
 # Guidance, not a block: they can still have no email address.
 sk_keys Down Enter
 sk_wait "Check your story"
-sk_wait "No email address - posted by a staff"
+sk_wait "None: posted by staff"
 sk_end_case
 
 sk_case "2.5% (1 of 40) shows no notice; 5% (1 of 20) does; 4.8% (1 of 21) does not"

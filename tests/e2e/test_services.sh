@@ -149,7 +149,7 @@ sk_keys C-n
 sk_wait "Your email address"
 sk_keys Down Enter
 sk_wait "Check your story"
-sk_wait "No postcode - the service's (NG18 4XW)"
+sk_wait "None: the service's (NG18 4XW)"
 sk_keys C-n
 sk_consent_yes
 sk_eq "postcode from Eye Clinic (MGH-EYE | NG18 4XW)" "$(sk_export_py 'r[0]["postcode"]')" "NG18 4XW"
