@@ -792,11 +792,14 @@ static const char *const field_label[R_COUNT] = { RECORD_FIELDS(AS_LABEL) };
 #define AS_COLUMNS(name, path) ", json_type(?1, '$." path "'), json_extract(?1, '$." path "')"
 static const char record_fields_sql[] = "SELECT 0" RECORD_FIELDS(AS_COLUMNS);
 
-/* The top-level keys of the export record, in its order (issue 2). */
+/* The top-level keys of the export record, in its order (issue 2), then the
+ * checks added later (issue 5), which older exports do not have. */
 static const char *const record_keys[] = {
 	"id", "created_at", "consented_at", "form", "operator", "role", "title", "answers",
 	"username", "postcode", "services", "email", "posted_by_staff", "consent", "status",
+	"safeguarding", "possible_safety_incident", "findings",
 };
+#define RECORD_KEYS_REQUIRED 15
 static const char *const form_keys[] = { "name", "version" };
 static const char *const operator_keys[] = { "name", "role" };
 static const char *const consent_keys[] = { "given", "statement_version" };
@@ -819,6 +822,9 @@ enum import_statement {
 	IM_INSERT_ANSWER,
 	IM_INSERT_SERVICE,
 	IM_INSERT_AUDIT,
+	IM_CHECKS_VALID,
+	IM_SAVE_CHECKS,
+	IM_SAVE_FINDINGS,
 	IM_COUNT
 };
 
@@ -860,6 +866,20 @@ static const char *const import_sql[IM_COUNT] = {
 	[IM_INSERT_AUDIT] =
 		"INSERT INTO audit (story_id, at, event, actor)"
 		" VALUES (?1, ?2, 'imported', 'import')",
+	/* The checks' flags are booleans, and findings counts by kind. */
+	[IM_CHECKS_VALID] =
+		"SELECT coalesce(json_type(?1, '$.safeguarding'), 'false') IN ('true', 'false'),"
+		" coalesce(json_type(?1, '$.possible_safety_incident'), 'false') IN ('true', 'false'),"
+		" coalesce(json_type(?1, '$.findings'), 'object') = 'object' AND NOT EXISTS"
+		"  (SELECT 1 FROM json_each(?1, '$.findings') WHERE type <> 'integer' OR value < 1"
+		"   OR length(key) NOT BETWEEN 1 AND 23 OR key GLOB '*[^a-z_]*')",
+	[IM_SAVE_CHECKS] =
+		"UPDATE stories SET safeguarding = coalesce(json_extract(?2, '$.safeguarding'), 0),"
+		" possible_safety_incident = coalesce(json_extract(?2, '$.possible_safety_incident'), 0)"
+		" WHERE id = ?1",
+	[IM_SAVE_FINDINGS] =
+		"INSERT INTO story_findings (story_id, kind, count)"
+		" SELECT ?1, key, value FROM json_each(?2, '$.findings')",
 };
 
 typedef struct {
@@ -922,8 +942,18 @@ static int bind_json(importer *im, sqlite3_stmt *stmt, const char *json, const c
 
 /* The object at path in json must hold exactly keys, each once; prefix names
  * the object in messages ("" at the top, "form." and so on). */
+static int check_keys_some(importer *im, const char *json, const char *path, const char *prefix,
+			   const char *const *keys, size_t n, size_t required);
+
 static int check_keys(importer *im, const char *json, const char *path, const char *prefix,
 		      const char *const *keys, size_t n)
+{
+	return check_keys_some(im, json, path, prefix, keys, n, n);
+}
+
+/* As check_keys, where only the first required keys must be there. */
+static int check_keys_some(importer *im, const char *json, const char *path, const char *prefix,
+			   const char *const *keys, size_t n, size_t required)
 {
 	sqlite3_stmt *stmt = im->stmt[IM_KEYS];
 	if (bind_json(im, stmt, json, path) != 0)
@@ -953,7 +983,7 @@ static int check_keys(importer *im, const char *json, const char *path, const ch
 	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE)
 		return queue_fail(im, "reading the record");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < required; i++)
 		if (!(seen & (1ul << i)))
 			return record_fail(im, "%s%s: missing", prefix, keys[i]);
 	return 0;
@@ -1317,8 +1347,27 @@ static int check_record_shape(importer *im, const char *line, size_t len)
 		return queue_fail(im, "reading the record");
 	if (!valid)
 		return record_fail(im, "record: not a JSON object");
-	return check_keys(im, line, "$", "", record_keys,
-			  sizeof record_keys / sizeof record_keys[0]);
+	if (check_keys_some(im, line, "$", "", record_keys, sizeof record_keys / sizeof record_keys[0],
+			    RECORD_KEYS_REQUIRED) != 0)
+		return -1;
+	stmt = im->stmt[IM_CHECKS_VALID];
+	if (bind_json(im, stmt, line, NULL) != 0)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(stmt);
+		return queue_fail(im, "reading the record");
+	}
+	int flags_ok = sqlite3_column_int(stmt, 0), safety_ok = sqlite3_column_int(stmt, 1);
+	int findings_ok = sqlite3_column_int(stmt, 2);
+	sqlite3_reset(stmt);
+	if (!flags_ok)
+		return record_fail(im, "safeguarding: not true or false");
+	if (!safety_ok)
+		return record_fail(im, "possible_safety_incident: not true or false");
+	if (!findings_ok)
+		return record_fail(im, "findings: not counts (whole numbers from 1) by kind");
+	return 0;
 }
 
 static int bind_texts(sqlite3_stmt *stmt, const char *const *values, int n)
@@ -1375,6 +1424,18 @@ static int save_record(importer *im, const record_values *v, const char *referen
 		return queue_fail(im, "reading the answers");
 	if (each_service(im, v->id) != 0)
 		return -1;
+
+	for (int which = IM_SAVE_CHECKS; which <= IM_SAVE_FINDINGS; which++) {
+		stmt = im->stmt[which];
+		sqlite3_reset(stmt);
+		if (sqlite3_bind_text(stmt, 1, v->id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    sqlite3_bind_text(stmt, 2, im->record, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_step(stmt) != SQLITE_DONE) {
+			sqlite3_reset(stmt);
+			return queue_fail(im, "saving what the checks found");
+		}
+		sqlite3_reset(stmt);
+	}
 
 	stmt = im->stmt[IM_INSERT_AUDIT];
 	sqlite3_reset(stmt);

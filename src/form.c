@@ -82,11 +82,16 @@ enum header_attr {
 	HEAD_TITLE,
 	HEAD_THEME,
 	HEAD_CONSENT_VERSION,
+	HEAD_SAFEGUARDING,
+	HEAD_SAFEGUARDING_PHRASES,
+	HEAD_SAFETY,
+	HEAD_SAFETY_PHRASES,
 	N_HEADER_ATTRS
 };
 
 static const char *const header_attr_names[N_HEADER_ATTRS] = {
 	"name", "version", "title", "theme", "consent_version",
+	"safeguarding", "safeguarding_phrases", "safety", "safety_phrases",
 };
 
 /* Placeholders the wizard fills in inside 'text' paragraphs. */
@@ -665,6 +670,23 @@ static int set_header_attr(form_parser *p, enum header_attr attr,
 			return -1;
 		slot = &p->f->theme;
 		break;
+	case HEAD_SAFEGUARDING:
+		slot = &p->f->safeguarding;
+		break;
+	case HEAD_SAFETY:
+		slot = &p->f->safety;
+		break;
+	case HEAD_SAFEGUARDING_PHRASES:
+	case HEAD_SAFETY_PHRASES:
+		/* A file name in data/: no paths, so a form cannot point outside it. */
+		if (strchr(value, '/') != NULL || value[0] == '.') {
+			complain(p, p->line_no, "%s names a file in data/, like my-phrases.txt "
+				 "(no '/' and not starting with '.')", name);
+			return -1;
+		}
+		slot = attr == HEAD_SAFEGUARDING_PHRASES ? &p->f->safeguarding_phrases
+							 : &p->f->safety_phrases;
+		break;
 	case N_HEADER_ATTRS:
 		return -1;
 	}
@@ -701,7 +723,8 @@ static int read_attribute(form_parser *p, const char *line, size_t len)
 			complain(p, p->line_no,
 				 "'%s' must come after a step line such as [good]; "
 				 "before the first step only name, version, title, "
-				 "theme and consent_version are allowed",
+				 "theme, consent_version, safeguarding, safety and "
+				 "their _phrases files are allowed",
 				 attr);
 			return -1;
 		}
@@ -1107,6 +1130,10 @@ void form_free(form *f)
 	free(f->title);
 	free(f->theme);
 	free(f->consent_version);
+	free(f->safeguarding);
+	free(f->safeguarding_phrases);
+	free(f->safety);
+	free(f->safety_phrases);
 	free(f);
 }
 

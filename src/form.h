@@ -51,6 +51,10 @@ typedef struct {
 	char *title;            /* shown in the header */
 	char *theme;            /* optional focus line shown on text steps, or NULL */
 	char *consent_version;  /* version of the consent statement */
+	char *safeguarding;     /* what the operator does when a story mentions harm, or NULL */
+	char *safeguarding_phrases; /* phrase list file in data/, or NULL for the default */
+	char *safety;           /* how a possible patient safety incident is followed up, or NULL */
+	char *safety_phrases;   /* phrase list file in data/, or NULL for the default */
 	form_step *steps;
 	size_t n_steps;
 } form;

@@ -18,6 +18,7 @@
 #include "exchange.h"
 #include "exitcode.h"
 #include "form.h"
+#include "detect.h"
 #include "draft.h"
 #include "paths.h"
 #include "pin.h"
@@ -308,15 +309,31 @@ static int run_capture(const options *opt, store *queue)
 		return EXIT_DATAERR;
 	}
 
+	char swearing[4300], safeguarding[4300], safety[4300];
+	snprintf(swearing, sizeof swearing, "%s/data/swear-words.txt", data_dir);
+	snprintf(safeguarding, sizeof safeguarding, "%s/data/%s", data_dir,
+		 guide->safeguarding_phrases ? guide->safeguarding_phrases : "safeguarding-phrases.txt");
+	snprintf(safety, sizeof safety, "%s/data/%s", data_dir,
+		 guide->safety_phrases ? guide->safety_phrases : "safety-incident-phrases.txt");
+	detect_lists *checks = detect_lists_load(swearing, safeguarding, safety, err, sizeof err);
+	if (checks == NULL) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		validate_wordlists_free(words);
+		catalogue_free(services);
+		form_free(guide);
+		return EXIT_DATAERR;
+	}
+
 	config settings;
 	config_defaults(&settings);
 	seal_key *key = NULL;
 	int status = prepare_kiosk(opt, queue, &settings, &key);
 	if (status == EXIT_OK) {
 		ui_context ctx = { .form = guide, .services = services, .words = words, .queue = queue,
-				   .settings = &settings };
+				   .settings = &settings, .checks = checks };
 		status = ui_capture(&ctx);
 	}
+	detect_lists_free(checks);
 	store_set_seal_key(queue, NULL);
 	seal_key_free(key);
 	config_free(&settings);

@@ -31,6 +31,7 @@ enum statement {
 	SQL_INSERT_AUDIT,
 	SQL_STAFF_SHARE,
 	SQL_DELETE_DRAFT,
+	SQL_INSERT_FINDING,
 	SQL_COUNT
 };
 
@@ -42,8 +43,9 @@ static const char *const statement_sql[SQL_COUNT] = {
 		"INSERT INTO stories (id, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username, postcode,"
 		" postcode_from_service, email, posted_by_staff, consent_given,"
-		" consent_version, status, reference)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, 'queued', ?16)",
+		" consent_version, status, reference, safeguarding, possible_safety_incident)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, ?15, 'queued', ?16,"
+		" ?17, ?18)",
 	[SQL_INSERT_ANSWER] =
 		"INSERT INTO answers (story_id, position, step_key, value) VALUES (?1, ?2, ?3, ?4)",
 	[SQL_INSERT_SERVICE] =
@@ -52,6 +54,7 @@ static const char *const statement_sql[SQL_COUNT] = {
 	[SQL_INSERT_AUDIT] =
 		"INSERT INTO audit (story_id, at, event, actor) VALUES (?1, ?2, ?3, ?4)",
 	[SQL_DELETE_DRAFT] = "DELETE FROM drafts WHERE id = ?1",
+	[SQL_INSERT_FINDING] = "INSERT INTO story_findings (story_id, kind, count) VALUES (?1, ?2, ?3)",
 	[SQL_STAFF_SHARE] =
 		"SELECT count(*), coalesce(sum(posted_by_staff), 0) FROM stories"
 		" WHERE status <> 'withdrawn'",
@@ -172,8 +175,20 @@ static const char schema_v3[] =
 	" PRIMARY KEY (draft_id, position)"
 	");";
 
+/* Version 4: what the checks before consent found (counts by kind, never the
+ * text), and the flags that put a story in front of the team first. */
+static const char schema_v4[] =
+	"ALTER TABLE stories ADD COLUMN safeguarding INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE stories ADD COLUMN possible_safety_incident INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE story_findings ("
+	" story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" count INTEGER NOT NULL CHECK (count > 0),"
+	" PRIMARY KEY (story_id, kind)"
+	");";
+
 /* Each entry migrates from user_version i to i + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 
 struct store {
 	sqlite3 *db;
@@ -479,8 +494,24 @@ static int bind_story_row(store *st, sqlite3_stmt *stmt, const story *s, const c
 	    bind_text(st, stmt, 13, email) ||
 	    bind_int(st, stmt, 14, email == NULL ? 1 : 0) ||
 	    bind_text(st, stmt, 15, f->consent_version ? f->consent_version : f->version) ||
-	    bind_text(st, stmt, 16, s->reference))
+	    bind_text(st, stmt, 16, s->reference) ||
+	    bind_int(st, stmt, 17, s->safeguarding ? 1 : 0) ||
+	    bind_int(st, stmt, 18, s->safety_incident ? 1 : 0))
 		return -1;
+	return 0;
+}
+
+static int insert_findings(store *st, const story *s)
+{
+	sqlite3_stmt *stmt = st->stmt[SQL_INSERT_FINDING];
+	for (size_t i = 0; i < s->n_finding_kinds; i++) {
+		if (s->finding_counts[i] <= 0)
+			continue;
+		if (bind_text(st, stmt, 1, s->id) || bind_text(st, stmt, 2, s->finding_keys[i]) ||
+		    bind_int(st, stmt, 3, (int)s->finding_counts[i]) ||
+		    run_statement(st, SQL_INSERT_FINDING, "saving what the checks found") != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -560,7 +591,7 @@ int store_save_story(store *st, const story *s)
 	/* The draft goes in the same transaction: after any crash the queue holds
 	 * the whole story or the draft, never both and never half. */
 	if (insert_story_row(st, s, now) != 0 || insert_answers(st, s) != 0 ||
-	    insert_services(st, s) != 0 ||
+	    insert_services(st, s) != 0 || insert_findings(st, s) != 0 ||
 	    insert_audit(st, s->id, now, "queued", s->operator_name) != 0 ||
 	    bind_text(st, st->stmt[SQL_DELETE_DRAFT], 1, s->id) != 0 ||
 	    run_statement(st, SQL_DELETE_DRAFT, "removing the draft") != 0 ||
@@ -627,7 +658,8 @@ int store_list(store *st, const char *status, FILE *out)
 	sqlite3_stmt *stmt = prepare_report(st,
 		"SELECT s.id, s.consented_at, s.status,"
 		" (SELECT group_concat(name, '; ') FROM"
-		"   (SELECT name FROM story_services WHERE story_id = s.id ORDER BY position))"
+		"   (SELECT name FROM story_services WHERE story_id = s.id ORDER BY position)),"
+		" s.safeguarding, s.possible_safety_incident"
 		" FROM stories s WHERE ?1 IS NULL OR s.status = ?1"
 		" ORDER BY s.consented_at, s.id");
 	if (stmt == NULL || bind_text(st, stmt, 1, status) != 0) {
@@ -640,6 +672,10 @@ int store_list(store *st, const char *status, FILE *out)
 			(const char *)sqlite3_column_text(stmt, 1),
 			(const char *)sqlite3_column_text(stmt, 2));
 		print_safe(out, sqlite3_column_text(stmt, 3), 0);
+		if (sqlite3_column_int(stmt, 4))
+			fputs("  [SAFEGUARDING]", out);
+		if (sqlite3_column_int(stmt, 5))
+			fputs("  [SAFETY INCIDENT?]", out);
 		fputc('\n', out);
 	}
 	return finish_report(st, stmt, rc, out);
@@ -687,7 +723,9 @@ static int show_story_row(store *st, const char *id, FILE *out)
 		"SELECT status, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username,"
 		" postcode IS NOT NULL, postcode_from_service, posted_by_staff, consent_version,"
-		" reference"
+		" reference, safeguarding, possible_safety_incident,"
+		" (SELECT group_concat(kind || ' ' || count, ', ') FROM"
+		"   (SELECT kind, count FROM story_findings WHERE story_id = ?1 ORDER BY kind))"
 		" FROM stories WHERE id = ?1");
 	if (stmt == NULL || bind_text(st, stmt, 1, id) != 0) {
 		sqlite3_finalize(stmt);
@@ -723,6 +761,12 @@ static int show_story_row(store *st, const char *id, FILE *out)
 						     : "(confidential; given)");
 		print_safe(out, sqlite3_column_text(stmt, 13), 0);
 		fputs(")\n", out);
+		fprintf(out, "Checks     safeguarding: %s; possible patient safety incident: %s; "
+			"details found before consent: %s\n",
+			sqlite3_column_int(stmt, 15) ? "YES, look at this first" : "no",
+			sqlite3_column_int(stmt, 16) ? "YES" : "no",
+			sqlite3_column_type(stmt, 17) == SQLITE_NULL ? "none"
+				: (const char *)sqlite3_column_text(stmt, 17));
 		rc = sqlite3_step(stmt);
 	}
 	return finish_report(st, stmt, rc, out);
@@ -849,7 +893,13 @@ const char store_record_select[] =
 	" 'email', s.email,"
 	" 'posted_by_staff', json(CASE WHEN s.posted_by_staff THEN 'true' ELSE 'false' END),"
 	" 'consent', json_object('given', json('true'), 'statement_version', s.consent_version),"
-	" 'status', s.status), s.id, s.status"
+	" 'status', s.status,"
+	" 'safeguarding', json(CASE WHEN s.safeguarding THEN 'true' ELSE 'false' END),"
+	" 'possible_safety_incident',"
+	"  json(CASE WHEN s.possible_safety_incident THEN 'true' ELSE 'false' END),"
+	" 'findings', json((SELECT json_group_object(kind, count) FROM"
+	"   (SELECT kind, count FROM story_findings WHERE story_id = s.id ORDER BY kind)))),"
+	" s.id, s.status"
 	" FROM stories s";
 
 int store_export_jsonl(store *st, FILE *out)

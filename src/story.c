@@ -154,6 +154,18 @@ const char *story_answer_by_key(const story *s, const char *key)
 	return step < 0 ? NULL : s->answers[step];
 }
 
+int story_set_findings(story *s, const char *const *keys, const long *counts, size_t n)
+{
+	if (n > STORY_MAX_FINDING_KINDS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(s->finding_keys[i], sizeof s->finding_keys[i], "%s", keys[i]);
+		s->finding_counts[i] = counts[i];
+	}
+	s->n_finding_kinds = n;
+	return 0;
+}
+
 int story_confirm(story *s, size_t step, const char *msg)
 {
 	if (step >= s->form->n_steps)

@@ -17,6 +17,9 @@ typedef struct {
 /* Characters of a reference: "ABCD-EFGH" and its terminator. */
 #define STORY_REFERENCE_SIZE 10
 
+/* Kinds of finding a story can record (see detect.h). */
+#define STORY_MAX_FINDING_KINDS 16
+
 /* A story in progress. answers[i] belongs to form step i. */
 typedef struct {
 	char id[37];            /* v4 UUID, given when the story is started */
@@ -32,6 +35,12 @@ typedef struct {
 	story_service *services;
 	size_t n_services;
 	int consent;            /* -1 not yet answered, 0 no, 1 yes */
+	/* What the checks before consent found, kept as counts, never the text. */
+	char finding_keys[STORY_MAX_FINDING_KINDS][24];
+	long finding_counts[STORY_MAX_FINDING_KINDS];
+	size_t n_finding_kinds;
+	int safeguarding;       /* mentions harm: the team looks at it first */
+	int safety_incident;    /* may describe a patient safety incident */
 } story;
 
 /* Start a story on form f for the signed-in operator: new UUID, created now. */
@@ -58,6 +67,10 @@ const char *story_answer(const story *s, size_t step);
 
 /* The answer of the step with this key, or NULL. */
 const char *story_answer_by_key(const story *s, const char *key);
+
+/* Replace the recorded finding counts with count of kind key (call with
+ * n 0 to clear). 0, or -1 when there are too many kinds. */
+int story_set_findings(story *s, const char *const *keys, const long *counts, size_t n);
 
 /* Remember that the operator accepted warning msg for step. 0 or -1 (memory). */
 int story_confirm(story *s, size_t step, const char *msg);

@@ -71,6 +71,7 @@ typedef struct {
 	int draft_warned;        /* the operator has been told drafts cannot be saved */
 	int pin_failures;        /* wrong PINs in a row, to slow guessing down */
 	int offer_pending;       /* after an idle reset: ask about drafts at the next key */
+	char *checked_text;      /* the story text the checks last ran on, to ask once */
 } kiosk;
 
 static const char *const operator_roles[] = { "staff", "volunteer" };
@@ -244,6 +245,8 @@ static void enter_step(kiosk *k)
 static void start_story(kiosk *k)
 {
 	story_free(k->story);
+	free(k->checked_text);
+	k->checked_text = NULL;
 	k->draft_dirty = 0;
 	k->story = story_new(k->ctx->form, k->operator_name, k->operator_role);
 	if (k->story == NULL)
@@ -1177,6 +1180,232 @@ static void open_menu(kiosk *k)
 	}
 }
 
+/* ---- checks before consent ---- */
+
+#define MAX_FINDINGS 64
+
+/* A dialog that quotes a passage of the story with the match in reverse
+ * video, so the operator sees exactly what was found; returns the choice,
+ * or -1 for Esc. */
+static int passage_dialog(kiosk *k, const char *title, const char *text, const char *answer,
+			  size_t start, size_t end, const char *const *choices, size_t n_choices)
+{
+	/* About a line of context either side, cut on character boundaries. */
+	size_t from = start > 60 ? start - 60 : 0, to = end + 60;
+	if (to > strlen(answer))
+		to = strlen(answer);
+	while (from > 0 && ((unsigned char)answer[from] & 0xc0) == 0x80)
+		from--;
+	while (to < strlen(answer) && ((unsigned char)answer[to] & 0xc0) == 0x80)
+		to++;
+	char *before = strndup(answer + from, start - from);
+	char *match = strndup(answer + start, end - start);
+	char *after = strndup(answer + end, to - end);
+	if (!before || !match || !after)
+		fatal("out of memory");
+	int chosen = 0;
+	int saved_delay = wgetdelay(stdscr);
+	timeout(INPUT_POLL_MS);
+	for (;;) {
+		if (got_terminate) {
+			chosen = -1;
+			break;
+		}
+		paint(k);
+		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS) {
+			draw_dialog(title, text, choices, n_choices, chosen);
+			/* The quote goes on the dialog's last text row, above the choices. */
+			int width = COLS - 8 < 64 ? COLS - 8 : 64;
+			int rows = screen_wrap(LINES, 0, width - 4, LINES, 0, text, LOOK_NORMAL);
+			int height = rows + (int)n_choices + 5;
+			if (height > LINES - 2)
+				height = LINES - 2;
+			int y = (LINES - height) / 2 + height - 2 - (int)n_choices;
+			int x = (COLS - width) / 2 + 2;
+			mvhline(y, x, ' ', width - 4);
+			int used = screen_put(y, x, 1, "\"", LOOK_NORMAL);
+			int room = width - 6;
+			wchar_t *wide_before = screen_widen(before);
+			int before_cells = 0;
+			for (size_t i = 0; wide_before[i]; i++)
+				before_cells += screen_char_width(wide_before[i]);
+			/* Keep the match in view: drop the start of the context first. */
+			size_t skip = 0;
+			while (before_cells > room / 3 && wide_before[skip]) {
+				before_cells -= screen_char_width(wide_before[skip]);
+				skip++;
+			}
+			used += screen_put_wide(y, x + used, room - used, wide_before + skip,
+						wcslen(wide_before + skip), LOOK_NORMAL);
+			free(wide_before);
+			used += screen_put(y, x + used, room - used, match, LOOK_SELECTED);
+			used += screen_put(y, x + used, room - used, after, LOOK_NORMAL);
+			screen_put(y, x + used, 1, "\"", LOOK_NORMAL);
+			refresh();
+		} else {
+			refresh();
+		}
+		wint_t ch;
+		int rc = read_key(&ch);
+		if (rc == ERR || COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)
+			continue;
+		int picked = dialog_key(rc == KEY_CODE_YES, (unsigned int)ch, n_choices, &chosen);
+		if (picked != DIALOG_STAY) {
+			chosen = picked;
+			break;
+		}
+	}
+	timeout(saved_delay);
+	free(before);
+	free(match);
+	free(after);
+	return chosen;
+}
+
+/* Every text and line answer, joined: the checks run again only when it changes. */
+static char *story_text(const kiosk *k)
+{
+	char *all = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&all, &len);
+	if (out == NULL)
+		fatal("out of memory");
+	for (size_t i = 0; i < k->ctx->form->n_steps; i++) {
+		step_type type = k->ctx->form->steps[i].type;
+		const char *answer = story_answer(k->story, i);
+		if ((type == STEP_TEXT || type == STEP_LINE) && answer)
+			fprintf(out, "%zu:%s\n", i, answer);
+	}
+	if (fclose(out) != 0)
+		fatal("out of memory");
+	return all;
+}
+
+/* Move to step and put the cursor at byte offset at of its answer, to edit a
+ * finding; Next then returns to review. */
+static void edit_at(kiosk *k, size_t step, size_t at)
+{
+	wizard_jump(&k->wiz, step);
+	k->message[0] = '\0';
+	enter_step(k);
+	const char *answer = story_answer(k->story, step);
+	size_t characters = 0;
+	for (size_t i = 0; answer && i < at && answer[i]; i++)
+		if (((unsigned char)answer[i] & 0xc0) != 0x80)
+			characters++;
+	if (characters <= k->field.len)
+		k->field.cursor = characters;
+	set_message(k, LOOK_HINT, "Change what needs changing, then press Ctrl-N to go back to the review.");
+}
+
+/* Signposting for a mention of harm, or a possible patient safety incident:
+ * the form's words, acknowledged before going on. */
+static void signpost(kiosk *k, const char *title, const char *words, const char *fallback,
+		     size_t step, size_t start, size_t end)
+{
+	char text[2048];
+	snprintf(text, sizeof text, "%s The story is flagged so that the team sees it first. "
+		 "This is what it says:", words ? words : fallback);
+	const char *choices[] = { "I have read this: carry on" };
+	while (passage_dialog(k, title, text, story_answer(k->story, step), start, end, choices, 1) != 0 &&
+	       !got_terminate)
+		;
+}
+
+/* Before review: look for what would identify someone or should not be
+ * published, and for what a person must act on. Warnings only: the story is
+ * never changed without the operator. Returns non-zero when the operator went
+ * to edit an answer. */
+static int check_story(kiosk *k)
+{
+	char *text = story_text(k);
+	if (k->checked_text != NULL && strcmp(text, k->checked_text) == 0) {
+		free(text);
+		return 0;
+	}
+	free(k->checked_text);
+	k->checked_text = text;
+
+	const form *f = k->ctx->form;
+	long counts[FINDING_KIND_COUNT] = { 0 };
+	int leave_all = 0, safeguarding = 0, safety = 0;
+	for (size_t step = 0; step < f->n_steps; step++) {
+		const form_step *fs = &f->steps[step];
+		const char *answer = story_answer(k->story, step);
+		if ((fs->type != STEP_TEXT && fs->type != STEP_LINE) || answer == NULL)
+			continue;
+		size_t start, end;
+		/* Each signposting screen is shown once a story; the flags are worked
+		 * out afresh every time. */
+		if (!safeguarding && detect_safeguarding(answer, k->ctx->checks, &start, &end)) {
+			safeguarding = 1;
+			if (!k->story->safeguarding)
+				signpost(k, "Safeguarding: please read", f->safeguarding,
+				 "This story may mention someone being harmed or at risk. Follow your "
+				 "organisation's safeguarding procedure now.", step, start, end);
+		}
+		if (!safety && detect_safety_incident(answer, k->ctx->checks, &start, &end)) {
+			safety = 1;
+			if (!k->story->safety_incident)
+				signpost(k, "Possible patient safety incident", f->safety,
+				 "This story may describe something that went wrong in care. Tell them the "
+				 "patient safety team may contact them to follow it up, if they agree.",
+				 step, start, end);
+		}
+		finding found[MAX_FINDINGS];
+		size_t n = detect_identifiers(answer, k->ctx->checks,
+					      fs->type == STEP_TEXT ? (fs->warn_words ? fs->warn_words : 1000) : 0,
+					      found, MAX_FINDINGS);
+		for (size_t i = 0; i < n && i < MAX_FINDINGS; i++) {
+			counts[found[i].kind]++;
+			if (leave_all)
+				continue;
+			char title[128], why[512];
+			snprintf(title, sizeof title, "Check before they agree");
+			finding_kind kind = found[i].kind;
+			const char *advice =
+				kind == FINDING_TOO_LONG ? "Long stories are best shortened, with them." :
+				kind == FINDING_CAPITALS ? "Stories are easier to read in ordinary letters." :
+				kind == FINDING_SWEARING ? "Stories with swearing may not be published as "
+							   "written." :
+							   "Details like this could identify someone: moderators "
+							   "take them out, but it is better changed now, with them.";
+			snprintf(why, sizeof why, "Found in \"%s\": %s. %s Edit it, or leave it as it is?",
+				 fs->title, detect_kind_label(kind), advice);
+			const char *choices[] = { "1 Edit this answer", "2 Leave it as it is",
+						  "3 Leave all of them" };
+			int chosen = passage_dialog(k, title, why, answer, found[i].start, found[i].end,
+						    choices, 3);
+			if (chosen == 0) {
+				k->story->safeguarding |= safeguarding;
+				k->story->safety_incident |= safety;
+				/* Their edit will be checked again on the way back. */
+				free(k->checked_text);
+				k->checked_text = NULL;
+				edit_at(k, step, found[i].start);
+				return 1;
+			}
+			if (chosen == 2)
+				leave_all = 1;
+		}
+	}
+	const char *keys[FINDING_KIND_COUNT];
+	long kept[FINDING_KIND_COUNT];
+	size_t kinds = 0;
+	for (int kind = 0; kind < FINDING_KIND_COUNT; kind++) {
+		if (counts[kind] == 0)
+			continue;
+		keys[kinds] = detect_kind_key((finding_kind)kind);
+		kept[kinds++] = counts[kind];
+	}
+	story_set_findings(k->story, keys, kept, kinds);
+	/* Sticky: what was said in the conversation still matters if the words
+	 * were later edited out. */
+	k->story->safeguarding |= safeguarding;
+	k->story->safety_incident |= safety;
+	return 0;
+}
+
 /* ---- moving between steps ---- */
 
 static void finish_consent(kiosk *k)
@@ -1239,6 +1468,10 @@ static void go_next(kiosk *k)
 		return;
 	}
 	k->message[0] = '\0';
+	if (current_step(k)->type == STEP_REVIEW && fs->type != STEP_REVIEW && check_story(k)) {
+		save_draft(k);
+		return; /* they chose to edit a finding */
+	}
 	enter_step(k);
 	save_draft(k);
 }
@@ -1758,5 +1991,6 @@ int ui_capture(const ui_context *ctx)
 	editor_clear(&k.field);
 	free(k.operator_name);
 	free(k.matches);
+	free(k.checked_text);
 	return EXIT_OK;
 }

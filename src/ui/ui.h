@@ -5,6 +5,7 @@
 
 #include "catalogue.h"
 #include "config.h"
+#include "detect.h"
 #include "form.h"
 #include "store.h"
 #include "validate.h"
@@ -16,6 +17,7 @@ typedef struct {
 	const validate_wordlists *words;
 	store *queue;
 	const config *settings;   /* idle reset, drafts, kiosk mode and PIN */
+	const detect_lists *checks; /* swearing, safeguarding and safety phrases */
 } ui_context;
 
 /* Take over the terminal (idempotent): locale-aware curses, no echo, keypad. */

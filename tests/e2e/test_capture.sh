@@ -21,7 +21,7 @@ for size in "80 24" "120 40"; do
 	sk_eq "service" "$(sk_export_py 'r[0]["services"][0]["code"]')" "LVH-W7"
 	sk_eq "operator" "$(sk_export_py 'r[0]["operator"]')" "{'name': 'Sam Carter', 'role': 'staff'}"
 	sk_eq "status" "$(sk_export_py 'r[0]["status"]')" "queued"
-	sk_eq "keys" "$(sk_export_py 'sorted(r[0].keys())')" "['answers', 'consent', 'consented_at', 'created_at', 'email', 'form', 'id', 'operator', 'postcode', 'posted_by_staff', 'role', 'services', 'status', 'title', 'username']"
+	sk_eq "keys" "$(sk_export_py 'sorted(r[0].keys())')" "['answers', 'consent', 'consented_at', 'created_at', 'email', 'findings', 'form', 'id', 'operator', 'possible_safety_incident', 'postcode', 'posted_by_staff', 'role', 'safeguarding', 'services', 'status', 'title', 'username']"
 	ref=$(sk_screen | sed -n 's/.*Story reference: \([0-9A-Z-]*\).*/\1/p')
 	id=$(sk_export_py 'r[0]["id"]')
 	sk_cli show "$ref" | grep -qF "Story      $id" || sk_fail "show $ref does not find story $id"

@@ -103,8 +103,14 @@ sk_wait "A name to post under"; sk_type "BlueHeron"; sk_keys Enter
 sk_wait "Your postcode"; sk_type "LE1 5WW"; sk_keys Enter
 sk_wait "Where was your care?"; sk_type "eye"; sk_wait "[ ] Eye Clinic"; sk_keys Enter; sk_wait "Chosen (1)"
 sk_keys C-n; sk_wait "Your email address"; sk_keys Down Enter
+# Before review the text is checked: over 1,000 words is found, and may be left.
+sk_wait "Check before they agree"
+sk_wait "Found in"
+sk_keys 3
+sk_wait_gone "Check before they agree"
 sk_wait "Check your story"; sk_keys C-n
 sk_consent_yes
+sk_eq "the length was recorded as a finding" "$(sk_export_py 'r[0]["findings"].get("too_long")')" 1
 sk_eq "stored exactly as pasted" "$(sk_export_py 'r[0]["answers"]["good"] == open("'"$paste"'").read()')" True
 sk_eq "1,100 words stored" "$(sk_export_py 'len(r[0]["answers"]["good"].split())')" 1100
 sk_end_case
