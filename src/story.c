@@ -14,20 +14,23 @@ static const char reference_alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 int story_reference(const char *id, char *out, size_t outlen)
 {
+	/* Only a whole UUID has a reference: 8-4-4-4-12 hex digits. */
+	if (id == NULL || strlen(id) != 36 || outlen < STORY_REFERENCE_SIZE)
+		return -1;
+	for (int i = 0; i < 36; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? id[i] != '-' : strchr("0123456789abcdefABCDEF", id[i]) == NULL)
+			return -1;
+	}
 	unsigned long long bits = 0;
 	int digits = 0;
-	for (const char *p = id; *p && digits < 10; p++) {
+	for (const char *p = id; digits < 10; p++) {
 		if (*p == '-')
 			continue;
-		const char *hex = "0123456789abcdef";
-		const char *at = strchr(hex, *p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
-		if (at == NULL)
-			return -1;
-		bits = bits << 4 | (unsigned long long)(at - hex);
+		int value = *p <= '9' ? *p - '0' : (*p | 0x20) - 'a' + 10;
+		bits = bits << 4 | (unsigned long long)value;
 		digits++;
 	}
-	if (digits < 10 || outlen < STORY_REFERENCE_SIZE)
-		return -1;
 	for (int i = 7; i >= 0; i--) {
 		out[i < 4 ? i : i + 1] = reference_alphabet[bits & 31];
 		bits >>= 5;

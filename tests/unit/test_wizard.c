@@ -62,6 +62,23 @@ TEST(new_story_has_uuid_and_time)
 	story_free(s);
 }
 
+TEST(reference_only_for_a_whole_uuid)
+{
+	char ref[STORY_REFERENCE_SIZE];
+	CHECK(story_reference("cd613e30-d8f1-4adf-91b7-584a2265b1f5", ref, sizeof ref) == 0);
+	CHECK_STR(ref, "TPJM-WE8S");
+	CHECK(story_reference("CD613E30-D8F1-4ADF-91B7-584A2265B1F5", ref, sizeof ref) == 0);
+	CHECK_STR(ref, "TPJM-WE8S");
+	CHECK(story_reference("0123456789", ref, sizeof ref) == -1);
+	CHECK(story_reference("cd613e30d8f14adf91b7584a2265b1f5", ref, sizeof ref) == -1);
+	CHECK(story_reference("cd613e30-d8f1-4adf-91b7-584a2265b1fz", ref, sizeof ref) == -1);
+	CHECK(story_reference("cd613e30-d8f1-4adf-91b7-584a2265b1f5", ref, 5) == -1);
+	CHECK(story_normalise_reference("tpjm we8s", ref, sizeof ref) == 0);
+	CHECK_STR(ref, "TPJM-WE8S");
+	CHECK(story_normalise_reference("TPJM-WE80", ref, sizeof ref) == -1); /* no 0 */
+	CHECK(story_normalise_reference("TPJM-WE8SX", ref, sizeof ref) == -1);
+}
+
 TEST(info_step_moves_on)
 {
 	wizard w;
@@ -330,6 +347,7 @@ int main(void)
 		return 1;
 	}
 	RUN(new_story_has_uuid_and_time);
+	RUN(reference_only_for_a_whole_uuid);
 	RUN(info_step_moves_on);
 	RUN(required_text_blocks_until_written);
 	RUN(optional_text_may_be_empty);
