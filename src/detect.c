@@ -19,20 +19,20 @@
 /* utf8_decode's code point for a malformed sequence. */
 #define UTF8_BAD UINT32_MAX
 
-#define PHRASE_MAX 64               /* letters and digits in one list phrase */
+#define PHRASE_MAX 64 /* letters and digits in one list phrase */
 #define WALK_DEPTH_MAX (4 * PHRASE_MAX)
 #define EMAIL_LOCAL_MAX 64
 #define EMAIL_MAX 254
 #define DOMAIN_MAX 253
 #define LABEL_MAX 63
-#define PHONE_DIGITS_MAX 11         /* a UK number written nationally: 0 and ten digits */
+#define PHONE_DIGITS_MAX 11 /* a UK number written nationally: 0 and ten digits */
 #define CAPITALS_MIN_LETTERS 20
-#define CAPITALS_PERCENT 60         /* over this share of upper-case letters is "mostly" */
-#define BIRTH_AGE_MIN 16            /* a full date this many years ago or more may be a birth */
+#define CAPITALS_PERCENT 60 /* over this share of upper-case letters is "mostly" */
+#define BIRTH_AGE_MIN 16    /* a full date this many years ago or more may be a birth */
 #define BIRTH_AGE_MAX 120
-#define BIRTH_CUE_WORDS 5           /* a date may start up to this many words after "born" */
-#define NAME_EXTRA_WORDS 2          /* "Dr Anil Kumar Patel": up to two more names */
-#define FALLBACK_YEAR 2025          /* only when the clock cannot be read */
+#define BIRTH_CUE_WORDS 5  /* a date may start up to this many words after "born" */
+#define NAME_EXTRA_WORDS 2 /* "Dr Anil Kumar Patel": up to two more names */
+#define FALLBACK_YEAR 2025 /* only when the clock cannot be read */
 
 /* ---- characters ---- */
 
@@ -155,9 +155,9 @@ static char ascii_lower(char c)
 /* White space as validate.c counts words by: ASCII's and the Unicode spaces. */
 static int is_space_cp(uint32_t c)
 {
-	return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 ||
-	       c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
-	       c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+	return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+	       c == 0x205F || c == 0x3000;
 }
 
 /* Space within a line: between a title and a name, a day and a month. */
@@ -199,7 +199,7 @@ static int is_word_cp(uint32_t c)
 		return 0;
 	if (c <= 0xBF)
 		return c == 0xAA || c == 0xB5 || c == 0xBA; /* ª µ º */
-	if (c == 0xD7 || c == 0xF7)                        /* × ÷ */
+	if (c == 0xD7 || c == 0xF7)                         /* × ÷ */
 		return 0;
 	if ((c >= 0x2000 && c <= 0x2BFF) || (c >= 0x2E00 && c <= 0x2E7F) ||
 	    (c >= 0x3000 && c <= 0x303F) || (c >= 0xFE00 && c <= 0xFE1F) ||
@@ -237,8 +237,8 @@ static const struct {
  * out and returns how many; 0 when c is neither a letter we know nor a digit. */
 static size_t fold_cp(uint32_t c, char out[2])
 {
-	const char *f = NULL;
-	size_t i, n;
+	const char *f;
+	size_t n;
 
 	if (c < 0x80) {
 		if (!is_ascii_alnum(c))
@@ -248,16 +248,22 @@ static size_t fold_cp(uint32_t c, char out[2])
 	}
 	if (c >= 0xC0 && c <= 0xFF) {
 		f = latin1_fold[c - 0xC0];
-	} else if (c >= 0x100 && c <= 0x17F) {
-		for (i = 0; i < sizeof latin_ext_a / sizeof latin_ext_a[0]; i++)
-			if (c >= latin_ext_a[i].first && c <= latin_ext_a[i].last)
-				f = latin_ext_a[i].fold;
+		n = strlen(f);
+		memcpy(out, f, n);
+		return n;
 	}
-	if (!f)
-		return 0;
-	n = strlen(f);
-	memcpy(out, f, n);
-	return n;
+	if (c >= 0x100 && c <= 0x17F) {
+		size_t i;
+		for (i = 0; i < sizeof latin_ext_a / sizeof latin_ext_a[0]; i++) {
+			if (c >= latin_ext_a[i].first && c <= latin_ext_a[i].last) {
+				f = latin_ext_a[i].fold;
+				n = strlen(f);
+				memcpy(out, f, n);
+				return n;
+			}
+		}
+	}
+	return 0;
 }
 
 /* 1 for an upper-case letter, -1 for a lower-case one, 0 for anything else,
@@ -382,9 +388,9 @@ static size_t digit_run(const text_view *t, size_t p, int *value)
 
 /* ---- phrase lists ---- */
 
-#define NODE_END 1u     /* a listed phrase ends here */
-#define NODE_EXCEPT 2u  /* an exception ('!' line) ends here */
-#define NODE_GAP 4u     /* a phrase has a space or hyphen after this letter */
+#define NODE_END 1u    /* a listed phrase ends here */
+#define NODE_EXCEPT 2u /* an exception ('!' line) ends here */
+#define NODE_GAP 4u    /* a phrase has a space or hyphen after this letter */
 
 /* A trie over folded letters: first child and next sibling, as indices into
  * the list's node array (0 is the root, which is never a child, so 0 also
@@ -400,8 +406,8 @@ typedef struct {
 	phrase_node *nodes;
 	size_t n;
 	size_t cap;
-	size_t phrases;            /* listed phrases, not counting exceptions */
-	uint32_t first[128];       /* the root's children by letter: most words stop here */
+	size_t phrases;      /* listed phrases, not counting exceptions */
+	uint32_t first[128]; /* the root's children by letter: most words stop here */
 } phrase_list;
 
 struct detect_lists {
@@ -627,9 +633,9 @@ void detect_lists_free(detect_lists *lists)
 typedef struct {
 	const text_view *t;
 	const phrase_list *list;
-	int disguises;      /* read "f*ck" and "sh!t" as letters (swearing only) */
-	size_t best_end;    /* 0 while nothing matched */
-	int best_excepted;  /* the longest match is an exception */
+	int disguises;     /* read "f*ck" and "sh!t" as letters (swearing only) */
+	size_t best_end;   /* 0 while nothing matched */
+	int best_excepted; /* the longest match is an exception */
 } phrase_walk;
 
 /* The letter a disguise stands for in swearing, or 0. */
@@ -660,7 +666,7 @@ static void walk(phrase_walk *w, size_t pos, uint32_t node, int real, int fake, 
 	const phrase_node *nodes = w->list->nodes;
 	size_t k, k2, m;
 	uint32_t c, child;
-	char f[2], sub;
+	char f[2];
 
 	if (node != 0) {
 		while (pos < t->len && is_combining(char_at(t, pos, &k)))
@@ -694,6 +700,7 @@ static void walk(phrase_walk *w, size_t pos, uint32_t node, int real, int fake, 
 	/* A disguise never starts a word, and at most as many letters may be
 	 * disguised as are real, so "f**k" counts but "f***" does not. */
 	if (w->disguises && node != 0 && fake <= real) {
+		char sub;
 		if (c == '*') {
 			for (child = nodes[node].child; child != 0; child = nodes[child].sibling)
 				walk(w, pos + k, child, real, fake + 1, depth + 1, 1);
@@ -731,12 +738,12 @@ static size_t phrase_at(const text_view *t, const phrase_list *list, int disguis
 /* The first listed phrase at a word start, its span to *start and *end. */
 static int phrase_find(const text_view *t, const phrase_list *list, size_t *start, size_t *end)
 {
-	size_t p, e;
+	size_t p;
 
 	if (list->n < 2)
 		return 0;
 	for (p = next_word_start(t, 0); p < t->len; p = next_word_start(t, word_end(t, p))) {
-		e = phrase_at(t, list, 0, p);
+		size_t e = phrase_at(t, list, 0, p);
 		if (e) {
 			*start = p;
 			*end = e;
@@ -757,8 +764,8 @@ typedef struct {
 /* Characters of an email's local part as people write them in running text. */
 static int is_local_char(char c)
 {
-	return is_ascii_alnum((unsigned char)c) || c == '.' || c == '_' || c == '%' ||
-	       c == '+' || c == '-' || c == '\'';
+	return is_ascii_alnum((unsigned char)c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+	       c == '-' || c == '\'';
 }
 
 static int is_domain_char(char c)
@@ -779,7 +786,8 @@ static size_t email_at(const scan *sc, size_t p, uint32_t prev)
 	if (!is_ascii_alnum((unsigned char)t->s[p]) || prev == '.' || prev == '_' || prev == '%' ||
 	    prev == '+' || prev == '-')
 		return 0;
-	if (!memchr(t->s + p, '@', t->len - p < EMAIL_LOCAL_MAX + 1 ? t->len - p : EMAIL_LOCAL_MAX + 1))
+	if (!memchr(t->s + p, '@',
+		    t->len - p < EMAIL_LOCAL_MAX + 1 ? t->len - p : EMAIL_LOCAL_MAX + 1))
 		return 0;
 	while (a < t->len && a - p <= EMAIL_LOCAL_MAX && is_local_char(t->s[a]))
 		a++;
@@ -1086,7 +1094,8 @@ static int month_at(const text_view *t, size_t p, size_t *end)
 			*end = p + n;
 			return i + 1;
 		}
-		if (strcmp(word, month_abbreviations[i]) == 0 || (i == 8 && strcmp(word, "sept") == 0)) {
+		if (strcmp(word, month_abbreviations[i]) == 0 ||
+		    (i == 8 && strcmp(word, "sept") == 0)) {
 			*end = p + n + (p + n < t->len && t->s[p + n] == '.');
 			return i + 1;
 		}
@@ -1154,7 +1163,7 @@ static int parse_date(const text_view *t, size_t p, int now, date_parts *d)
 {
 	const char *s = t->s;
 	uint32_t prev = char_before(t, p);
-	size_t na, nb, nc, q, r;
+	size_t na, q, r;
 	int a, b, c;
 
 	memset(d, 0, sizeof *d);
@@ -1166,7 +1175,8 @@ static int parse_date(const text_view *t, size_t p, int now, date_parts *d)
 		if (na == 4 && q + 6 <= t->len && s[q] == '-') {
 			/* ISO 8601: 1954-03-12 */
 			if (digit_run(t, q + 1, &b) != 2 || s[q + 3] != '-' ||
-			    digit_run(t, q + 4, &c) != 2 || !day_in_month(c, b) || !number_ends(t, q + 6))
+			    digit_run(t, q + 4, &c) != 2 || !day_in_month(c, b) ||
+			    !number_ends(t, q + 6))
 				return 0;
 			d->end = q + 6;
 			d->day = c;
@@ -1185,12 +1195,13 @@ static int parse_date(const text_view *t, size_t p, int now, date_parts *d)
 			return 0;
 		if (q + 1 < t->len && strchr("/.-", s[q]) && s[q] != '\0') {
 			char sep = s[q];
-			nb = digit_run(t, q + 1, &b);
+			size_t nb = digit_run(t, q + 1, &b);
 			if (nb < 1 || nb > 2 || !day_in_month(a, b))
 				return 0;
 			r = q + 1 + nb;
-			if (r + 1 < t->len && s[r] == sep && is_ascii_digit((unsigned char)s[r + 1])) {
-				nc = digit_run(t, r + 1, &c);
+			if (r + 1 < t->len && s[r] == sep &&
+			    is_ascii_digit((unsigned char)s[r + 1])) {
+				size_t nc = digit_run(t, r + 1, &c);
 				if ((nc != 2 && nc != 4) || !number_ends(t, r + 1 + nc))
 					return 0;
 				d->end = r + 1 + nc;
@@ -1261,7 +1272,7 @@ static size_t birth_cue_at(const text_view *t, size_t p)
 	static const char *const cues[] = { "born", "birth", "birthday", "birthdate", "dob" };
 	const char *s = t->s;
 	char word[12];
-	size_t n, i, q;
+	size_t n, i;
 
 	if (t->len - p >= 5 && ascii_lower(s[p]) == 'd' && s[p + 1] == '.' &&
 	    ascii_lower(s[p + 2]) == 'o' && s[p + 3] == '.' && ascii_lower(s[p + 4]) == 'b' &&
@@ -1270,8 +1281,9 @@ static size_t birth_cue_at(const text_view *t, size_t p)
 	n = ascii_word_at(t, p, word, sizeof word);
 	if (n == 4 && strcmp(word, "date") == 0) {
 		/* "date of birth" */
-		q = skip_hspace(t, p + n);
-		if (q == p + n || ascii_word_at(t, q, word, sizeof word) != 2 || strcmp(word, "of") != 0)
+		size_t q = skip_hspace(t, p + n);
+		if (q == p + n || ascii_word_at(t, q, word, sizeof word) != 2 ||
+		    strcmp(word, "of") != 0)
 			return 0;
 		p = skip_hspace(t, q + 2);
 		if (p == q + 2 || ascii_word_at(t, p, word, sizeof word) != 5 ||
@@ -1294,7 +1306,6 @@ static size_t date_of_birth_at(const scan *sc, size_t p, uint32_t prev)
 	const text_view *t = &sc->t;
 	date_parts d;
 	size_t q;
-	int i;
 
 	(void)prev;
 	/* Digits, birth words and month names start with one of these. */
@@ -1302,6 +1313,7 @@ static size_t date_of_birth_at(const scan *sc, size_t p, uint32_t prev)
 		return 0;
 	q = birth_cue_at(t, p);
 	if (q) {
+		int i;
 		for (i = 0; i < BIRTH_CUE_WORDS; i++) {
 			q = next_word_start(t, q);
 			if (q >= t->len)
@@ -1345,7 +1357,7 @@ static size_t postcode_end(const text_view *t, size_t p)
 {
 	const char *s = t->s;
 	char candidate[16];
-	size_t n1 = 0, n2 = 0, q;
+	size_t n1 = 0, q;
 
 	while (p + n1 < t->len && is_ascii_alnum((unsigned char)s[p + n1]) && n1 < 8)
 		n1++;
@@ -1353,7 +1365,9 @@ static size_t postcode_end(const text_view *t, size_t p)
 	if (n1 >= 8 || !at_word_end(t, q))
 		return 0;
 	if (n1 >= 2 && n1 <= 4 && q < t->len && s[q] == ' ') {
-		while (q + 1 + n2 < t->len && is_ascii_alnum((unsigned char)s[q + 1 + n2]) && n2 < 5)
+		size_t n2 = 0;
+		while (q + 1 + n2 < t->len && is_ascii_alnum((unsigned char)s[q + 1 + n2]) &&
+		       n2 < 5)
 			n2++;
 		if ((n2 == 3 || (n2 >= 1 && n2 <= 4 && ascii_equal_ci(s + p, 4, "bfpo"))) &&
 		    at_word_end(t, q + 1 + n2) && !(n2 == 3 && is_ordinal(s + q + 1))) {
@@ -1365,7 +1379,7 @@ static size_t postcode_end(const text_view *t, size_t p)
 				return q + 1 + n2;
 		}
 	}
-	if (n1 >= 5 && n1 <= 7 && !is_ordinal(s + p + n1 - 3)) {
+	if (n1 >= 5 && !is_ordinal(s + p + n1 - 3)) {
 		memcpy(candidate, s + p, n1);
 		candidate[n1] = '\0';
 		if (postcode_ok(candidate))
@@ -1428,6 +1442,13 @@ static int compare_words(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Non-zero when the lower-case word is in not_names. */
+static int is_not_name(const char *word)
+{
+	return bsearch(&word, not_names, sizeof not_names / sizeof not_names[0],
+		       sizeof not_names[0], compare_words) != NULL;
+}
+
 /* The end of a title at p (with its dot, for an abbreviation), or 0. */
 static size_t title_at(const text_view *t, size_t p)
 {
@@ -1477,12 +1498,11 @@ static size_t name_at(const text_view *t, size_t q)
 	char word[16];
 	size_t p = q, k, k2, letters = 0, ascii_len = 0;
 	int ascii = 1, stop_ascii = 0;
-	uint32_t c;
 
 	if (q >= t->len || letter_case(char_at(t, q, &k)) != 1)
 		return 0;
 	while (p < t->len) {
-		c = char_at(t, p, &k);
+		uint32_t c = char_at(t, p, &k);
 		if (is_name_letter(c)) {
 			if (!stop_ascii) {
 				if (c >= 0x80 || ascii_len + 1 >= sizeof word)
@@ -1503,10 +1523,8 @@ static size_t name_at(const text_view *t, size_t q)
 	if (letters < 2 || !at_word_end(t, p))
 		return 0;
 	if (ascii) {
-		const char *key = word;
 		word[ascii_len] = '\0';
-		if (bsearch(&key, not_names, sizeof not_names / sizeof not_names[0],
-			    sizeof not_names[0], compare_words))
+		if (is_not_name(word))
 			return 0;
 	}
 	return p;
@@ -1530,7 +1548,8 @@ static size_t role_at(const text_view *t, size_t p)
 }
 
 /* Name after a title: a title, spaces on the same line, and a capitalised
- * name, perhaps after a role word; up to NAME_EXTRA_WORDS more names joined by one space are included. */
+ * name, perhaps after a role word; up to NAME_EXTRA_WORDS more names joined by one space are
+ * included. */
 static size_t name_after_title_at(const scan *sc, size_t p, uint32_t prev)
 {
 	const text_view *t = &sc->t;
@@ -1720,16 +1739,16 @@ static const struct {
 	const char *key;
 	const char *label;
 } kinds[FINDING_KIND_COUNT] = {
-	[FINDING_EMAIL] = { "email", "an email address" },
-	[FINDING_WEB_ADDRESS] = { "web_address", "a web address" },
-	[FINDING_PHONE] = { "phone", "a phone number" },
-	[FINDING_NHS_NUMBER] = { "nhs_number", "an NHS number" },
-	[FINDING_DATE_OF_BIRTH] = { "date_of_birth", "a date that may be a date of birth" },
-	[FINDING_POSTCODE] = { "postcode", "a postcode" },
-	[FINDING_NAME_AFTER_TITLE] = { "name_after_title", "a name after a title like Dr or Nurse" },
-	[FINDING_CAPITALS] = { "capitals", "text mostly in capital letters" },
-	[FINDING_SWEARING] = { "swearing", "swearing or an offensive word" },
-	[FINDING_TOO_LONG] = { "too_long", "more words than a story should have" },
+    [FINDING_EMAIL] = {"email", "an email address"},
+    [FINDING_WEB_ADDRESS] = {"web_address", "a web address"},
+    [FINDING_PHONE] = {"phone", "a phone number"},
+    [FINDING_NHS_NUMBER] = {"nhs_number", "an NHS number"},
+    [FINDING_DATE_OF_BIRTH] = {"date_of_birth", "a date that may be a date of birth"},
+    [FINDING_POSTCODE] = {"postcode", "a postcode"},
+    [FINDING_NAME_AFTER_TITLE] = {"name_after_title", "a name after a title like Dr or Nurse"},
+    [FINDING_CAPITALS] = {"capitals", "text mostly in capital letters"},
+    [FINDING_SWEARING] = {"swearing", "swearing or an offensive word"},
+    [FINDING_TOO_LONG] = {"too_long", "more words than a story should have"},
 };
 
 const char *detect_kind_label(finding_kind kind)

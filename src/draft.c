@@ -66,15 +66,17 @@ int draft_save(store *st, const story *s, size_t step)
 			continue;
 		step_type type = s->form->steps[i].type;
 		int contact = type == STEP_EMAIL || type == STEP_POSTCODE;
-		/* Contact details are sealed in drafts too, and the read-back warning
-		 * (which repeats the email) is not kept. */
+		/* Contact details are sealed in drafts too, when a key is set. */
 		char *value = contact ? store_contact_value(st, s->answers[i]) : NULL;
 		if (contact && value == NULL) {
 			store_set_error(st, "sealing contact details: out of memory");
 			goto fail;
 		}
+		/* Sealed values need no read-back after a resume; unsealed ones keep
+		 * theirs, which holds nothing the answer itself does not. */
+		int sealed = contact && store_seal_key(st) != NULL;
 		const char *answer_row[] = { s->id, s->form->steps[i].key, contact ? value : s->answers[i],
-					     contact ? NULL : s->confirmed[i] };
+					     sealed ? NULL : s->confirmed[i] };
 		int rc = run(st, "INSERT INTO draft_answers (draft_id, step_key, value, confirmed)"
 			     " VALUES (?1, ?2, ?3, ?4)", 4, answer_row);
 		free(value);

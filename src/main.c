@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,10 +209,17 @@ static store *open_queue(const options *opt, int *status)
 		return NULL;
 	}
 	char err[1024];
-	store *queue = store_open(path, err, sizeof err);
+	int problem = 0;
+	store *queue = store_open_checked(path, &problem, err, sizeof err);
 	if (queue == NULL) {
-		fprintf(stderr, "storykiosk: %s\n", err);
-		*status = EXIT_CANTCREAT;
+		int damaged = problem == STORE_DAMAGED;
+		fprintf(stderr, "storykiosk: %s\n%s Call IT; %s\n", err,
+			damaged ? "The queue file is damaged." :
+			problem == STORE_READ_ONLY ? "The queue file cannot be written." :
+						     "The queue could not be opened.",
+			damaged ? "do not delete the file: the stories in it may still be recovered."
+				: "nothing in it has been changed.");
+		*status = damaged ? EXIT_IOERR : EXIT_CANTCREAT;
 	}
 	return queue;
 }
@@ -666,6 +674,9 @@ int main(int argc, char **argv)
 	setlocale(LC_ALL, "");
 	/* Everything we create holds patients' words: private from the first byte. */
 	umask(077);
+	/* Past a file-size limit a write should fail (and be reported), not kill
+	 * the kiosk with the story on screen. */
+	signal(SIGXFSZ, SIG_IGN);
 	options opt = { 0 };
 	int status = parse_options(argc, argv, &opt);
 	if (status != EXIT_OK)

@@ -359,7 +359,9 @@ static int create_private_file(const char *path, char *err, size_t errlen)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		snprintf(err, errlen, "cannot open the queue %s: %s", path, strerror(errno));
+		int saved = errno;
+		snprintf(err, errlen, "cannot open the queue %s: %s", path, strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	struct stat info;
@@ -371,6 +373,29 @@ static int create_private_file(const char *path, char *err, size_t errlen)
 
 store *store_open(const char *path, char *err, size_t errlen)
 {
+	int problem;
+	return store_open_checked(path, &problem, err, errlen);
+}
+
+static int problem_kind(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+		return STORE_DAMAGED;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_AUTH:
+		return STORE_READ_ONLY;
+	default:
+		return STORE_OTHER_PROBLEM;
+	}
+}
+
+store *store_open_checked(const char *path, int *problem, char *err, size_t errlen)
+{
+	*problem = 0;
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s", path);
 	char *slash = strrchr(dir, '/');
@@ -379,8 +404,11 @@ store *store_open(const char *path, char *err, size_t errlen)
 		if (access(dir, F_OK) != 0 && paths_make_private_dir(dir, err, errlen) != 0)
 			return NULL;
 	}
-	if (create_private_file(path, err, errlen) != 0)
+	if (create_private_file(path, err, errlen) != 0) {
+		*problem = errno == EACCES || errno == EROFS || errno == EPERM ? STORE_READ_ONLY
+									 : STORE_OTHER_PROBLEM;
 		return NULL;
+	}
 
 	store *st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
@@ -392,6 +420,7 @@ store *store_open(const char *path, char *err, size_t errlen)
 			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open the queue %s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		*problem = st->db ? problem_kind(sqlite3_extended_errcode(st->db)) : STORE_OTHER_PROBLEM;
 		store_close(st);
 		return NULL;
 	}
@@ -412,6 +441,7 @@ store *store_open(const char *path, char *err, size_t errlen)
 	return st;
 fail:
 	snprintf(err, errlen, "queue %s: %s", path, st->error);
+	*problem = problem_kind(st->code);
 	store_close(st);
 	return NULL;
 }

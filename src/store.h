@@ -46,6 +46,12 @@ void store_set_error(store *st, const char *fmt, ...) __attribute__((format(prin
  * queue at path. NULL on failure with a message in err. */
 store *store_open(const char *path, char *err, size_t errlen);
 
+/* What kept a queue from opening. */
+enum { STORE_OTHER_PROBLEM = 1, STORE_READ_ONLY, STORE_DAMAGED };
+
+/* store_open that also says, on failure, what kind of problem it was. */
+store *store_open_checked(const char *path, int *problem, char *err, size_t errlen);
+
 /* Finalize statements and close the file (NULL is fine). */
 void store_close(store *st);
 

@@ -1782,9 +1782,30 @@ static void sign_in_key(kiosk *k, int is_key, unsigned int ch)
 	}
 }
 
+/* Non-zero when another key is already waiting: a key that arrives in the
+ * same burst as others came from a paste (or a stuck key), not a person. */
+static int key_waiting(void)
+{
+	int saved_delay = wgetdelay(stdscr);
+	nodelay(stdscr, TRUE);
+	wint_t next;
+	int rc = get_wch(&next);
+	if (rc == KEY_CODE_YES)
+		ungetch((int)next);
+	else if (rc != ERR)
+		unget_wch((wchar_t)next);
+	timeout(saved_delay);
+	return rc != ERR;
+}
+
 /* One key from the keyboard, at any screen. */
 static void handle_key(kiosk *k, int is_key, unsigned int ch)
 {
+	/* Esc opens the menu, whose digits act at once: an Esc that arrives in
+	 * the same burst as more keys is from a paste (or a broken escape
+	 * sequence), never a person, so pasted text cannot drive the menu. */
+	if (!is_key && ch == KEY_ESCAPE && key_waiting())
+		return;
 	if (is_key && ch == KEY_RESIZE)
 		return;
 	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)

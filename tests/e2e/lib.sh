@@ -532,12 +532,19 @@ sk_start_sh() {
 	shift 3
 	for arg in "$@"; do args="$args $(printf '%q' "$arg")"; done
 	cat >"$SK_DIR/pane.sh" <<PANE
+printf '\\033c'
 $pre
 ${SK_AS:-} env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args
 echo "[kiosk exited \$?]"
 echo "[stty \$(stty -a | tr '\n' ' ')]"
 exec sleep 3600
 PANE
+	# In the same pane when there is one (quicker than a new tmux server).
+	if sk_tmux has-session -t k 2>/dev/null; then
+		sk_tmux resize-window -t k -x "$width" -y "$height" >/dev/null 2>&1
+		sk_tmux clear-history -t k
+		sk_tmux respawn-pane -k -t k "sh $(printf '%q' "$SK_DIR/pane.sh")" && return 0
+	fi
 	sk_restart_cmd "$width" "$height" "sh $(printf '%q' "$SK_DIR/pane.sh")"
 }
 
@@ -643,14 +650,54 @@ sk_respawn() {
 		sk_restart 80 24 "$@"
 		return
 	fi
+	sk_tmux clear-history -t k
 	# A full reset (ESC c) first: the new output starts at the top of a clean
 	# pane, not below the last program's "Pane is dead" line.
 	sk_tmux respawn-pane -k -t k "printf '\\033c'; exec env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" ||
 		{ sk_fail "could not respawn the kiosk's pane"; return 1; }
-	sk_tmux clear-history -t k
 }
 
 # All the pane shows and its history (tmux scrolls a dead pane's last screen
 # up a row to say "Pane is dead"), wrapped rows joined, as one line like
 # sk_flat. For what a program printed before it exited.
 sk_pane_all() { sk_tmux capture-pane -p -J -t k -S -2000 | sed 's/^ *//; s/ *$//' | tr '\n' ' ' | tr -s ' '; }
+
+# Like sk_walk_to, but starting on the step titled FROM, whose answer is
+# already there: it is left as it is (Ctrl-N, or Enter on one-line steps), and
+# the steps after it get sk_walk_to's answers until the step titled TO.
+sk_walk_from() {
+	local from=$1 want=$2 i started=0
+	local titles=("Introduce yourself" "What was good?" "What could have been different?"
+		"A title for your story" "Who is telling this story?" "A name to post under"
+		"Your postcode" "Where was your care?" "Your email address" "Check your story"
+		"Your consent")
+	for i in "${!titles[@]}"; do
+		if [ "$started" -eq 0 ]; then
+			[ "${titles[$i]}" = "$from" ] || continue
+			started=1
+			sk_wait "$from" || return 1
+			[ "$from" = "$want" ] && return 0
+			case $i in
+			0 | 1 | 2 | 7 | 9) sk_keys C-n ;;
+			*) sk_keys Enter ;;
+			esac
+			continue
+		fi
+		sk_wait "${titles[$i]}" || return 1
+		[ "${titles[$i]}" = "$want" ] && return 0
+		case $i in
+		2) sk_type "Shorter waits."; sk_keys C-n ;;
+		3) sk_type "Kind nurses"; sk_keys Enter ;;
+		4) sk_keys Enter ;;
+		5) sk_type "BlueHeron"; sk_keys Enter ;;
+		6) sk_type "LE1 5WW"; sk_keys Enter ;;
+		7) sk_type "ward 7"; sk_wait "[ ] Ward 7" || return 1
+		   sk_keys Enter; sk_wait "Chosen (1)" || return 1; sk_keys C-n ;;
+		8) sk_type "jo.bloggs@example.org"; sk_keys Enter
+		   sk_wait "Read the address back" || return 1; sk_keys C-n ;;
+		9) sk_keys C-n ;;
+		esac
+	done
+	sk_fail "sk_walk_from: no step called \"$from\" or \"$want\" after it"
+	return 1
+}
