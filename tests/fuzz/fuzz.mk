@@ -32,7 +32,6 @@ FUZZ_SRC_fuzz_catalogue = src/catalogue.c src/validate.c
 FUZZ_SRC_fuzz_validate = src/validate.c src/story.c src/form.c
 FUZZ_SRC_fuzz_config = src/config.c
 FUZZ_SRC_fuzz_detect = src/detect.c src/validate.c
-FUZZ_SRC_fuzz_detect = src/detect.c src/validate.c
 # story.c makes UUIDs with libuuid.
 FUZZ_LIBS_fuzz_validate = $(shell $(PKG_CONFIG) --cflags --libs uuid 2>/dev/null || echo -luuid)
 
