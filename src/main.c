@@ -50,6 +50,7 @@ typedef struct {
 	int mark_exported;
 	int force;
 	int kiosk;
+	long limit;               /* list: a first page */
 	const char *public_path;  /* keygen */
 	const char *secret_path;  /* keygen, unseal */
 	const char *input;        /* unseal: a JSONL file or a PostgreSQL target */
@@ -64,7 +65,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Commands:\n"
 	      "  capture             start the kiosk (the default)\n"
-	      "  list [--status S]   one line per queued story (no contact details)\n"
+	      "  list [--status S] [--limit N]\n"
+	      "                      one line per story, oldest first (no contact details)\n"
 	      "  show ID|REF         one story, by its reference, id or first 4+ characters of id\n"
 	      "  export [--format jsonl|csv|text] [--output FILE] [--mark-exported]\n"
 	      "                      hand stories over without a network\n"
@@ -108,6 +110,7 @@ static int parse_options(int argc, char **argv, options *opt)
 		{ "force", no_argument, NULL, 'r' },
 		{ "kiosk", no_argument, NULL, 'k' },
 		{ "public", required_argument, NULL, 'P' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "secret", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -127,6 +130,15 @@ static int parse_options(int argc, char **argv, options *opt)
 		case 'r': opt->force = 1; break;
 		case 'k': opt->kiosk = 1; break;
 		case 'P': opt->public_path = optarg; break;
+		case 'L': {
+			char *end;
+			opt->limit = strtol(optarg, &end, 10);
+			if (*end != '\0' || opt->limit < 1) {
+				fprintf(stderr, "storykiosk: --limit takes a whole number from 1.\n");
+				return EXIT_USAGE;
+			}
+			break;
+		}
 		case 'K': opt->secret_path = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("storykiosk %s\n", STORYKIOSK_VERSION); exit(EXIT_OK);
@@ -638,7 +650,7 @@ static int run_report(const options *opt, store *queue)
 {
 	int rc;
 	if (strcmp(opt->command, "list") == 0)
-		rc = store_list(queue, opt->status, stdout);
+		rc = store_list(queue, opt->status, opt->limit, stdout);
 	else if (strcmp(opt->command, "status") == 0)
 		rc = sync_status(queue, stdout);
 	else if (strcmp(opt->command, "show") == 0)

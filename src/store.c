@@ -187,8 +187,14 @@ static const char schema_v4[] =
 	" PRIMARY KEY (story_id, kind)"
 	");";
 
+/* Version 5: indexes that let stats and status count a large queue without
+ * reading every row. */
+static const char schema_v5[] =
+	"CREATE INDEX stories_by_staff ON stories (status, posted_by_staff);"
+	"CREATE INDEX story_services_by_service ON story_services (code, name);";
+
 /* Each entry migrates from user_version i to i + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
 
 struct store {
 	sqlite3 *db;
@@ -683,7 +689,7 @@ static void print_safe(FILE *out, const unsigned char *text, int keep_newlines)
 	free(safe);
 }
 
-int store_list(store *st, const char *status, FILE *out)
+int store_list(store *st, const char *status, long limit, FILE *out)
 {
 	sqlite3_stmt *stmt = prepare_report(st,
 		"SELECT s.id, s.consented_at, s.status,"
@@ -691,8 +697,9 @@ int store_list(store *st, const char *status, FILE *out)
 		"   (SELECT name FROM story_services WHERE story_id = s.id ORDER BY position)),"
 		" s.safeguarding, s.possible_safety_incident"
 		" FROM stories s WHERE ?1 IS NULL OR s.status = ?1"
-		" ORDER BY s.consented_at, s.id");
-	if (stmt == NULL || bind_text(st, stmt, 1, status) != 0) {
+		" ORDER BY s.consented_at, s.id LIMIT ?2");
+	if (stmt == NULL || bind_text(st, stmt, 1, status) != 0 ||
+	    sqlite3_bind_int64(stmt, 2, limit > 0 ? limit : -1) != SQLITE_OK) {
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -973,7 +980,7 @@ int store_stats(store *st, FILE *out)
 
 	stmt = prepare_report(st,
 		"SELECT coalesce(code, '(not in the list)'), name, count(*) FROM story_services"
-		" GROUP BY coalesce(code, name) ORDER BY count(*) DESC, name");
+		" GROUP BY code, name ORDER BY count(*) DESC, name");
 	if (stmt == NULL)
 		return -1;
 	fputs("\nStories by service\n", out);

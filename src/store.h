@@ -8,7 +8,7 @@
 #include "story.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* An open queue file. */
 typedef struct store store;
@@ -74,8 +74,9 @@ int store_save_story(store *st, const story *s);
 int store_staff_posted_share(store *st, long *staff_posted, long *total);
 
 /* Print one line per story (id, date, services, status; no contact details),
- * oldest first; status may be NULL for all. 0 or -1. */
-int store_list(store *st, const char *status, FILE *out);
+ * oldest first; status may be NULL for all; limit 0 for every story, else at
+ * most that many (a first page). 0 or -1. */
+int store_list(store *st, const char *status, long limit, FILE *out);
 
 /* Find the one story a reference ("ABCD-EFGH"), id or unique id prefix
  * (4+ characters) names, writing its full id. 0, 1 when none or several

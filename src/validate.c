@@ -158,11 +158,16 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 
 /* White space for counting words and trimming: ASCII's, plus the Unicode
  * spaces a paste from a word processor or web page brings (U+00A0 above all). */
-static int is_space_cp(uint32_t c)
+int validate_is_space(unsigned long c)
 {
 	return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 ||
 	       c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
 	       c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
+static int is_space_cp(uint32_t c)
+{
+	return validate_is_space(c);
 }
 
 /* Characters a terminal would act on rather than show: C0 and C1 controls

@@ -42,6 +42,10 @@ validate_verdict validate_username(const char *username, const char *email,
 				   const validate_wordlists *lists,
 				   char *msg, size_t msglen);
 
+/* Non-zero when code point c separates words: ASCII white space and the
+ * Unicode spaces (U+00A0 and friends). */
+int validate_is_space(unsigned long c);
+
 /* Count words (runs of non-space characters) in UTF-8 text. */
 size_t validate_word_count(const char *text);
 

@@ -10,6 +10,7 @@
 
 #include "fatal.h"
 #include "screen.h"
+#include "validate.h"
 
 /* A wrapped row: text[start, end) is shown; next is where the row after begins. */
 typedef struct {
@@ -59,6 +60,19 @@ void editor_clear(editor *ed)
 size_t editor_length(const editor *ed)
 {
 	return ed->len;
+}
+
+size_t editor_word_count(const editor *ed)
+{
+	size_t words = 0;
+	int in_word = 0;
+	for (size_t i = 0; i < ed->len; i++) {
+		int space = validate_is_space((unsigned long)ed->text[i]);
+		if (!space && !in_word)
+			words++;
+		in_word = !space;
+	}
+	return words;
 }
 
 /* Work out the wrapped rows for width cells; returns the row count (>= 1). */

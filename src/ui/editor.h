@@ -51,4 +51,8 @@ void editor_draw(editor *ed, int y, int x, int height, int width, int focused);
 /* Characters in the text. */
 size_t editor_length(const editor *ed);
 
+/* Words in the text (runs of non-space characters), as validate_word_count
+ * counts them, without converting the text. */
+size_t editor_word_count(const editor *ed);
+
 #endif

@@ -482,9 +482,7 @@ static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 					  fs->hints[i], LOOK_HINT);
 		}
 	}
-	char *text = editor_text(&k->field);
-	size_t words = validate_word_count(text);
-	free(text);
+	size_t words = editor_word_count(&k->field);
 	char count[32], warn[32], status[160];
 	format_count(count, sizeof count, words);
 	size_t warn_words = fs->warn_words ? fs->warn_words : 1000;

@@ -57,7 +57,7 @@ static char *capture(int (*fn)(store *, FILE *), store *st, int *rc)
 
 static int export_fn(store *st, FILE *out) { return store_export_jsonl(st, out); }
 static int stats_fn(store *st, FILE *out) { return store_stats(st, out); }
-static int list_fn(store *st, FILE *out) { return store_list(st, NULL, out); }
+static int list_fn(store *st, FILE *out) { return store_list(st, NULL, 0, out); }
 
 /* json_extract(line, path) as text, by SQLite itself (caller frees). */
 static char *json_get(const char *json, const char *path)
@@ -299,10 +299,19 @@ TEST(list_filters_by_status)
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
-	CHECK(store_list(st, "failed", mem) == 0);
+	CHECK(store_list(st, "failed", 0, mem) == 0);
 	fclose(mem);
 	CHECK(len == 0);
 	free(text);
+	story *second = make_story("Also", 1);
+	CHECK(store_save_story(st, second) == 0);
+	mem = open_memstream(&text, &len);
+	CHECK(store_list(st, NULL, 1, mem) == 0);
+	fclose(mem);
+	/* One line: a first page of one (both were consented in the same second). */
+	CHECK(strchr(text, '\n') != NULL && strchr(text, '\n') == text + strlen(text) - 1);
+	free(text);
+	story_free(second);
 	store_close(st);
 	story_free(s);
 }
