@@ -1,7 +1,8 @@
 # StoryKiosk - capture patients' stories of care on a ward terminal.
 # make            build ./storykiosk
 # make run        install missing packages (or say how), build, start the kiosk
-# make check      install missing packages (or say how), build, run every test
+# make check      install missing packages (or say how), build, run every test,
+#                 then run them all again under ASan + UBSan
 # make asan       the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
 
 VERSION = 0.1.0
@@ -80,16 +81,25 @@ run: deps
 
 unit: $(UNIT_BIN)
 
+# Every test twice: as built, then under ASan + UBSan (see tests/run.sh).
 check: deps-test
+	@$(MAKE) --no-print-directory $(PROGRAM) unit
+	@$(MAKE) --no-print-directory asan-build
+	@STORYKIOSK_ASAN_PASS=1 bash tests/run.sh
+
+# One pass only, as built: quicker while working.
+check-quick: deps-test
 	@$(MAKE) --no-print-directory $(PROGRAM) unit
 	@bash tests/run.sh
 
-ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-
-asan:
-	@sh tests/deps.sh test
+asan-build:
 	@$(MAKE) --no-print-directory BUILD=build-asan PROGRAM=build-asan/storykiosk \
 		CFLAGS="$(ASAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" build-asan/storykiosk unit
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+asan: deps-test
+	@$(MAKE) --no-print-directory asan-build
 	@SK_BIN=$(CURDIR)/build-asan/storykiosk STORYKIOSK_UNIT_DIR=build-asan/tests \
 		STORYKIOSK_DATA_DIR=$(CURDIR) \
 		ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0 \
@@ -124,7 +134,10 @@ uninstall:
 clean:
 	rm -rf $(BUILD) build-asan storykiosk
 
-.PHONY: FORCE all deps deps-test run unit check asan install uninstall clean
+.PHONY: FORCE all deps deps-test run unit check check-quick asan asan-build install uninstall clean
 
 # libFuzzer targets for every parser and validator: make fuzz (a bounded run).
 -include tests/fuzz/fuzz.mk
+
+# make bench: the kiosk against its floors and alternatives (bench/README.md).
+-include bench/bench.mk

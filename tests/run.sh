@@ -3,11 +3,15 @@
 # that drive the real kiosk in tmux. Each prints "ok - NAME" / "not ok - NAME"
 # lines; this adds them up and ends with "N passed, N failed, N skipped".
 # Usage: bash tests/run.sh [PATTERN]   (PATTERN picks test files by name)
+# With STORYKIOSK_ASAN_PASS=1 (make check) it then runs everything again on
+# the AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/, and
+# the closing line counts both passes.
 set -u
 cd "$(dirname "$0")/.." || exit 70
 
 unit_dir=${STORYKIOSK_UNIT_DIR:-build/tests}
 pattern=${1:-}
+prefix=""
 passed=0 failed=0 skipped=0
 failed_names=()
 log_dir=$(mktemp -d)
@@ -36,11 +40,12 @@ tally() {
 	fi
 }
 
+run_pass() {
 for test in "$unit_dir"/test_*; do
 	[ -x "$test" ] || continue
-	name=unit/$(basename "$test")
+	name=${prefix}unit/$(basename "$test")
 	[ -n "$pattern" ] && [[ $name != *$pattern* ]] && continue
-	log=$log_dir/$(basename "$test").log
+	log=$log_dir/${prefix%:}$(basename "$test").log
 	"$test" > "$log" 2>&1
 	tally "$name" "$log" $?
 done
@@ -58,7 +63,7 @@ for test in tests/e2e/test_*.sh; do
 	e2e_tests+=("$test")
 done
 run_one() {
-	local test=$1 log=$log_dir/$(basename "$1").log
+	local test=$1 log=$log_dir/${prefix%:}$(basename "$1").log
 	timeout 300 bash "$test" > "$log" 2>&1
 	echo $? > "$log.status"
 }
@@ -73,9 +78,22 @@ for test in "${e2e_tests[@]}"; do
 done
 wait
 for test in "${e2e_tests[@]}"; do
-	log=$log_dir/$(basename "$test").log
-	tally "e2e/$(basename "$test" .sh)" "$log" "$(cat "$log.status" 2>/dev/null || echo 1)"
+	log=$log_dir/${prefix%:}$(basename "$test").log
+	tally "${prefix}e2e/$(basename "$test" .sh)" "$log" "$(cat "$log.status" 2>/dev/null || echo 1)"
 done
+}
+
+run_pass
+if [ "${STORYKIOSK_ASAN_PASS:-0}" = 1 ]; then
+	echo "---- the same tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+	prefix="asan:"
+	unit_dir=build-asan/tests
+	export SK_BIN=$PWD/build-asan/storykiosk STORYKIOSK_DATA_DIR=$PWD
+	export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0
+	export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
+	export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+	run_pass
+fi
 
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "no tests ran"

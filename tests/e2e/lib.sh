@@ -28,14 +28,28 @@ sk_tmux() { tmux -L "$SK_SOCKET" "$@"; }
 # Start the kiosk at WIDTH x HEIGHT with extra arguments; the pane stays after
 # the program exits so its last screen and exit status can be read.
 sk_start() {
-	local width=$1 height=$2
+	local width=$1 height=$2 i pid
 	shift 2
+	# A new server started while the old one is still exiting dies at once
+	# ("server exited unexpectedly"): wait for the old one, and retry.
+	pid=$(sk_tmux display-message -p '#{pid}' 2>/dev/null)
 	sk_tmux kill-server >/dev/null 2>&1
+	for i in $(seq 1 150); do
+		{ [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || break
+		sleep 0.02
+	done
 	local args="" arg
 	for arg in "$@"; do args="$args $(printf '%q' "$arg")"; done
-	sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" \
-		"env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" || return 1
-	sk_tmux set-option -t k remain-on-exit on >/dev/null
+	for i in 1 2 3; do
+		if sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" \
+			"env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" 2>/dev/null; then
+			# Only the server failing is retried: the program has started.
+			sk_tmux set-option -t k remain-on-exit on >/dev/null 2>&1
+			return 0
+		fi
+		sleep 0.3
+	done
+	return 1
 }
 
 sk_screen() { sk_tmux capture-pane -p -t k; }
