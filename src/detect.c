@@ -17,7 +17,7 @@
 #include "validate.h"
 
 /* utf8_decode's code point for a malformed sequence. */
-#define UTF8_BAD UINT32_MAX
+#define UTF8_BAD VALIDATE_UTF8_BAD
 
 #define PHRASE_MAX 64 /* letters and digits in one list phrase */
 #define WALK_DEPTH_MAX (4 * PHRASE_MAX)
@@ -43,51 +43,11 @@ typedef struct {
 	size_t len;
 } text_view;
 
-/* Decodes one character from the n > 0 bytes at s, by the Unicode table of
- * well-formed sequences (as validate.c does). On a malformed sequence *cp is
- * UTF8_BAD and the result is the length of its maximal ill-formed prefix, so
- * offsets built from it always fall on the boundaries a decoder sees. */
+/* One character from the n > 0 bytes at s: validate.c's decoder, so offsets
+ * fall on the boundaries every other check sees. */
 static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	unsigned char b = s[0];
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t need, i;
-	uint32_t c;
-
-	*cp = UTF8_BAD;
-	if (b < 0x80) {
-		*cp = b;
-		return 1;
-	}
-	if (b >= 0xC2 && b <= 0xDF) {
-		need = 1;
-		c = b & 0x1Fu;
-	} else if (b >= 0xE0 && b <= 0xEF) {
-		need = 2;
-		c = b & 0x0Fu;
-		if (b == 0xE0)
-			lo = 0xA0;
-		else if (b == 0xED)
-			hi = 0x9F;
-	} else if (b >= 0xF0 && b <= 0xF4) {
-		need = 3;
-		c = b & 0x07u;
-		if (b == 0xF0)
-			lo = 0x90;
-		else if (b == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 1;
-	}
-	for (i = 1; i <= need; i++) {
-		if (i >= n || s[i] < lo || s[i] > hi)
-			return i;
-		c = (c << 6) | (s[i] & 0x3Fu);
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	*cp = c;
-	return need + 1;
+	return validate_utf8_decode(s, n, cp);
 }
 
 /* The character at pos < len and its length in bytes. */

@@ -14,7 +14,7 @@
 #include <wctype.h>
 
 /* utf8_decode's code point for a malformed sequence. */
-#define UTF8_BAD UINT32_MAX
+#define UTF8_BAD VALIDATE_UTF8_BAD
 
 #define POSTCODE_COMPACT_MAX 15 /* longest run of letters and digits we look at */
 #define EMAIL_MAX 254           /* RFC 5321 path limit less the angle brackets */
@@ -113,7 +113,7 @@ static int put_out(char *out, size_t outlen, const char *s)
  * U+10FFFF). On a malformed sequence *cp is UTF8_BAD and the result is the
  * length of its maximal ill-formed prefix, so one bad sequence costs one
  * replacement character, as Unicode recommends. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t validate_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	unsigned char b = s[0];
 	unsigned char lo = 0x80, hi = 0xBF;
@@ -188,7 +188,7 @@ static void trim_span(const char *s, size_t len, size_t *startp, size_t *endp)
 	uint32_t c;
 
 	while (start < end) {
-		size_t k = utf8_decode(u + start, end - start, &c);
+		size_t k = validate_utf8_decode(u + start, end - start, &c);
 		if (c == UTF8_BAD || !is_space_cp(c))
 			break;
 		start += k;
@@ -197,7 +197,7 @@ static void trim_span(const char *s, size_t len, size_t *startp, size_t *endp)
 		size_t b = end - 1, k;
 		while (b > start && end - b < 4 && (u[b] & 0xC0) == 0x80)
 			b--;
-		k = utf8_decode(u + b, end - b, &c);
+		k = validate_utf8_decode(u + b, end - b, &c);
 		if (c == UTF8_BAD || b + k != end || !is_space_cp(c))
 			break;
 		end = b;
@@ -226,7 +226,7 @@ int validate_utf8(const char *s, size_t len)
 	if (!s)
 		return len == 0;
 	while (len > 0) {
-		size_t k = utf8_decode(u, len, &c);
+		size_t k = validate_utf8_decode(u, len, &c);
 		if (c == UTF8_BAD)
 			return 0;
 		u += k;
@@ -258,7 +258,7 @@ size_t validate_word_count(const char *text)
 		return 0;
 	left = strlen(text);
 	while (left > 0) {
-		size_t k = utf8_decode(u, left, &c);
+		size_t k = validate_utf8_decode(u, left, &c);
 		/* A malformed byte is still something typed: it belongs to a word. */
 		int space = c != UTF8_BAD && is_space_cp(c);
 		if (!space && !in_word)
@@ -289,7 +289,7 @@ char *validate_sanitize(const char *s, int keep_newlines)
 		return NULL;
 	u = (const unsigned char *)s;
 	while (left > 0) {
-		size_t k = utf8_decode(u, left, &c);
+		size_t k = validate_utf8_decode(u, left, &c);
 		if (c == '\r' && left > 1 && u[1] == '\n') {
 			/* Text pasted from Windows: CR LF is one line break. */
 		} else if (c == '\n') {
@@ -390,7 +390,7 @@ validate_verdict validate_postcode(const char *typed, char *out, size_t outlen,
 	/* Spaces are dropped wherever they are: the normalised form shown back
 	 * to the operator is the check that the split is right. */
 	while (left > 0) {
-		size_t k = utf8_decode(u, left, &c);
+		size_t k = validate_utf8_decode(u, left, &c);
 		if (c != UTF8_BAD && is_space_cp(c)) {
 			/* skip */
 		} else if (c == UTF8_BAD || c >= 0x80 || !(is_letter(c) || is_digit(c))) {
@@ -520,7 +520,7 @@ validate_verdict validate_email(const char *typed, char *out, size_t outlen,
 
 	u = (const unsigned char *)typed + start;
 	for (i = 0; i < len;) {
-		size_t k = utf8_decode(u + i, len - i, &c);
+		size_t k = validate_utf8_decode(u + i, len - i, &c);
 		if (c != UTF8_BAD && is_space_cp(c))
 			return say(VALIDATE_BLOCK, msg, msglen,
 				   "An email address has no spaces in it. " EMAIL_FIX);

@@ -5,6 +5,10 @@
 #define STORYKIOSK_VALIDATE_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* What validate_utf8_decode gives for a malformed sequence. */
+#define VALIDATE_UTF8_BAD UINT32_MAX
 
 /* How an answer fared: fine, fine once the operator confirms, or must be fixed. */
 typedef enum {
@@ -51,6 +55,11 @@ size_t validate_word_count(const char *text);
 
 /* Non-zero when the len bytes at s are well-formed UTF-8 (no overlongs, no surrogates). */
 int validate_utf8(const char *s, size_t len);
+
+/* Decode one character from the n > 0 bytes at s by Unicode's table of
+ * well-formed sequences; on a malformed one *cp is VALIDATE_UTF8_BAD and the
+ * result is the length of its maximal ill-formed prefix. Returns bytes used. */
+size_t validate_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
 /* Number of characters (code points) in valid UTF-8 text. */
 size_t validate_utf8_length(const char *s);
