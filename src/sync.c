@@ -152,11 +152,15 @@ static void finalize_all(sync_run_state *run)
 static int prepare_all(sync_run_state *run)
 {
 	char due_sql[8192];
+	/* The ids are picked first, through the consent-order index, so JSON is
+	 * built only for the batch, not for every due story on every batch. */
 	snprintf(due_sql, sizeof due_sql,
-		 "%s WHERE s.status IN ('queued', 'failed')"
-		 " AND (?1 OR s.next_attempt_at IS NULL OR s.next_attempt_at <= ?2)"
-		 " AND (s.consented_at, s.id) > (?3, ?4)"
-		 " ORDER BY s.consented_at, s.id LIMIT ?5",
+		 "%s WHERE s.id IN (SELECT id FROM stories"
+		 "  WHERE status IN ('queued', 'failed')"
+		 "  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
+		 "  AND (consented_at, id) > (?3, ?4)"
+		 "  ORDER BY consented_at, id LIMIT ?5)"
+		 " ORDER BY s.consented_at, s.id",
 		 store_record_select);
 	if (prepare(run, &run->due_stories, due_sql) ||
 	    prepare(run, &run->due_withdrawals,
