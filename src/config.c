@@ -150,7 +150,14 @@ static int apply_setting(config *cfg, const char *key, const char *value, const 
 			 "of mode 0600 and name that file with credentials_file", name, line);
 		return -1;
 	}
-	snprintf(err, errlen, "%s:%d: unknown setting '%s' (see storykiosk.conf(5))", name, line, key);
+	/* Quote the key only when it is plain text: it goes to a terminal. */
+	int printable = strlen(key) <= 40;
+	for (const char *p = key; *p && printable; p++)
+		printable = *p > ' ' && *p < 0x7f;
+	if (printable)
+		snprintf(err, errlen, "%s:%d: unknown setting '%s' (see storykiosk.conf(5))", name, line, key);
+	else
+		snprintf(err, errlen, "%s:%d: unknown setting (see storykiosk.conf(5))", name, line);
 	return -1;
 }
 

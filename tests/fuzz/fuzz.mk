@@ -35,8 +35,6 @@ FUZZ_SRC_fuzz_detect = src/detect.c src/validate.c
 # story.c makes UUIDs with libuuid.
 FUZZ_LIBS_fuzz_validate = $(shell $(PKG_CONFIG) --cflags --libs uuid 2>/dev/null || echo -luuid)
 
-FUZZ_BINS = $(FUZZ_ALL:%=$(FUZZ_DIR)/%)
-
 define FUZZ_RULE
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c tests/fuzz/fuzz_common.c tests/fuzz/fuzz_common.h \
 		$(FUZZ_SRC_$(1)) $(wildcard src/*.h) | fuzz-toolchain
@@ -68,7 +66,8 @@ fuzz-coverage: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/cov/%)
 		[ -d "$$corpus" ] || corpus=tests/fuzz/corpus/$$target; \
 		rm -f $(FUZZ_DIR)/cov/$$target.profraw; \
 		STORYKIOSK_ROOT=$(CURDIR) LLVM_PROFILE_FILE=$(FUZZ_DIR)/cov/$$target.profraw \
-			$(FUZZ_DIR)/cov/$$target -runs=0 $$corpus > $(FUZZ_DIR)/cov/$$target.log 2>&1 || \
+			$(FUZZ_DIR)/cov/$$target -runs=0 -artifact_prefix=$(FUZZ_DIR)/cov/$$target- \
+			$$corpus > $(FUZZ_DIR)/cov/$$target.log 2>&1 || \
 			{ echo "$$target: see $(FUZZ_DIR)/cov/$$target.log"; exit 1; }; \
 		$(FUZZ_PROFDATA) merge -sparse -o $(FUZZ_DIR)/cov/$$target.profdata \
 			$(FUZZ_DIR)/cov/$$target.profraw || exit 1; \
@@ -94,7 +93,7 @@ fuzz-crashes: fuzz-build
 	@status=0; for crash in tests/fuzz/crashes/*-*; do \
 		[ -f "$$crash" ] || continue; \
 		target=$${crash##*/}; target=$${target%%-*}; \
-		if STORYKIOSK_ROOT=$(CURDIR) FUZZ_STRICT=1 $(FUZZ_DIR)/$$target "$$crash" \
+		if STORYKIOSK_ROOT=$(CURDIR) $(FUZZ_DIR)/$$target "$$crash" \
 			> $(FUZZ_DIR)/last-crash.log 2>&1; then \
 			echo "fixed   $$crash"; \
 		else \

@@ -46,18 +46,19 @@ static void check_service(const catalogue *cat, size_t i)
 	CHECKF(s->code != NULL && is_code(s->code), "service %zu code", i);
 	CHECK(s->name != NULL);
 	len = strlen(s->name);
-	CHECKF(len > 0 && fuzz_utf8_valid(s->name, len, &chars) && chars <= 200,
-	       "name '%s'", fuzz_show(s->name, len));
+	CHECKF(len > 0 && fuzz_utf8_valid(s->name, len, &chars) && chars <= 200, "name '%s'",
+	       fuzz_show(s->name, len));
 	CHECKF(fuzz_no_controls(s->name, len, "\t"), "name '%s'", fuzz_show(s->name, len));
 	CHECKF(s->name[0] != ' ' && s->name[0] != '\t' && s->name[len - 1] != ' ' &&
-		       s->name[len - 1] != '\t',
+		   s->name[len - 1] != '\t',
 	       "name '%s' not trimmed", fuzz_show(s->name, len));
 	CHECK(s->postcode != NULL);
 	if (s->postcode[0] != '\0') {
 		char normal[32];
 
-		CHECKF(validate_postcode(s->postcode, normal, sizeof normal, NULL, 0) == VALIDATE_OK &&
-			       strcmp(normal, s->postcode) == 0,
+		CHECKF(validate_postcode(s->postcode, normal, sizeof normal, NULL, 0) ==
+			       VALIDATE_OK &&
+			   strcmp(normal, s->postcode) == 0,
 		       "service %s postcode '%s' is not a normal postcode", s->code, s->postcode);
 	}
 	CHECK(s->search_key != NULL);
@@ -133,8 +134,8 @@ static void check_search(const catalogue *cat, const char *query)
 	shorter = fuzz_strdup(query);
 	shorter[last_char_start(query)] = '\0';
 	m_short = search(cat, shorter, found_short);
-	CHECKF(m_short >= m, "'%s' finds %zu, shorter '%s' finds %zu", fuzz_show(query, strlen(query)),
-	       m, fuzz_show(shorter, strlen(shorter)), m_short);
+	CHECKF(m_short >= m, "'%s' finds %zu, shorter '%s' finds %zu",
+	       fuzz_show(query, strlen(query)), m, fuzz_show(shorter, strlen(shorter)), m_short);
 	for (i = 0; i < m; i++)
 		CHECKF(contains(found_short, m_short, found[i]),
 		       "'%s' finds %s, shorter '%s' does not", fuzz_show(query, strlen(query)),
@@ -144,7 +145,8 @@ static void check_search(const catalogue *cat, const char *query)
 	/* Typed-in services are matched by the same rules as listed ones. */
 	for (i = 0; i < n && i < SELF_SEARCHES; i++)
 		if (catalogue_text_matches(cat->services[i].name, query))
-			CHECKF(contains(found, m, i), "'%s' matches the name of %s, not the service",
+			CHECKF(contains(found, m, i),
+			       "'%s' matches the name of %s, not the service",
 			       fuzz_show(query, strlen(query)), cat->services[i].code);
 
 	/* Each service is found by its own code and by its own name. */
@@ -200,8 +202,8 @@ static void check_error(const char *err, size_t errlen, const char *text, size_t
 	CHECKF(line <= lines, "message '%s' for a file of %zu lines", err, lines);
 	for (; *err != '\0'; err++)
 		CHECKF(((unsigned char)*err >= 0x20 || *err == '\t') && *err != 0x7f &&
-			       !((unsigned char)err[0] == 0xc2 && (unsigned char)err[1] >= 0x80 &&
-				 (unsigned char)err[1] <= 0x9f),
+			   !((unsigned char)err[0] == 0xc2 && (unsigned char)err[1] >= 0x80 &&
+			     (unsigned char)err[1] <= 0x9f),
 		       "message holds a control character: '%s'", fuzz_show(err, strlen(err)));
 }
 

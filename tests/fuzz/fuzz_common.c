@@ -97,7 +97,7 @@ const char *fuzz_show(const char *s, size_t len)
 
 size_t fuzz_utf8_char(const unsigned char *s, size_t len, uint32_t *cp)
 {
-	static const uint32_t smallest[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	static const uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
 	size_t need, i;
 	uint32_t c;
 
@@ -217,5 +217,6 @@ char *fuzz_source_root(const char *argv0, const char *probe)
 			break;
 	}
 	fuzz_setup_fail("no %s above the fuzzer's executable; set STORYKIOSK_ROOT to the "
-			"source tree", probe);
+			"source tree",
+			probe);
 }

@@ -21,15 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* An invariant: unlike assert() it survives -DNDEBUG. */
-#define CHECK(cond) \
-	((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond, "%s", ""))
+#define CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond, "%s", ""))
 /* The same with a printf-style explanation of what was being checked. */
-#define CHECKF(cond, ...) \
-	((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__))
+#define CHECKF(cond, ...) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond, __VA_ARGS__))
 
 /* Print "invariant failed" with the place and the explanation, then abort. */
 void fuzz_fail(const char *file, int line, const char *cond, const char *fmt, ...)
-	FUZZ_PRINTF(4, 5) FUZZ_NORETURN;
+    FUZZ_PRINTF(4, 5) FUZZ_NORETURN;
 
 /* Exit with a message when the fuzzer cannot be set up at all. */
 void fuzz_setup_fail(const char *fmt, ...) FUZZ_PRINTF(1, 2) FUZZ_NORETURN;

@@ -39,20 +39,11 @@ static long expected_duration(const char *text)
 		value = value * 10 + digit;
 	}
 	switch (*c) {
-	case 's':
-		c++;
-		break;
-	case 'm':
-		unit = 60, c++;
-		break;
-	case 'h':
-		unit = 3600, c++;
-		break;
-	case 'd':
-		unit = 86400, c++;
-		break;
-	default:
-		break;
+	case 's': c++; break;
+	case 'm': unit = 60, c++; break;
+	case 'h': unit = 3600, c++; break;
+	case 'd': unit = 86400, c++; break;
+	default: break;
 	}
 	if (*c != '\0' || value > (unsigned long long)LONG_MAX / unit)
 		return -1;
@@ -87,8 +78,8 @@ static void check_string(const char *what, const char *value)
 	CHECKF(len > 0, "%s is empty", what);
 	CHECKF(strchr(value, '\n') == NULL, "%s '%s'", what, fuzz_show(value, len));
 	CHECKF(value[0] != ' ' && value[0] != '\t', "%s '%s'", what, fuzz_show(value, len));
-	CHECKF(value[len - 1] != ' ' && value[len - 1] != '\t' && value[len - 1] != '\r',
-	       "%s '%s'", what, fuzz_show(value, len));
+	CHECKF(value[len - 1] != ' ' && value[len - 1] != '\t' && value[len - 1] != '\r', "%s '%s'",
+	       what, fuzz_show(value, len));
 }
 
 /* Whatever a file says, the settings stay usable by sync. */
@@ -128,7 +119,8 @@ static void check_same(const config *a, const config *b)
 	CHECK(a->retention_seconds == b->retention_seconds);
 	CHECK(a->retry_base_seconds == b->retry_base_seconds &&
 	      a->retry_max_seconds == b->retry_max_seconds);
-	CHECK(a->idle_seconds == b->idle_seconds && a->still_there_seconds == b->still_there_seconds);
+	CHECK(a->idle_seconds == b->idle_seconds &&
+	      a->still_there_seconds == b->still_there_seconds);
 	CHECK(a->draft_expiry_seconds == b->draft_expiry_seconds);
 	CHECK(a->kiosk == b->kiosk && a->idle_keeps_draft == b->idle_keeps_draft);
 }
@@ -223,7 +215,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *written = write_config(&cfg, &len);
 
 		config_defaults(&quiet);
-		CHECKF(config_parse(&quiet, written ? written : "", len, CONFIG_NAME, err, 512) == 0,
+		CHECKF(config_parse(&quiet, written ? written : "", len, CONFIG_NAME, err, 512) ==
+			   0,
 		       "written back: %s", err);
 		check_same(&cfg, &quiet);
 		config_free(&quiet);

@@ -75,7 +75,7 @@ static int count_type(const form *f, step_type t)
 static void check_form(const form *f)
 {
 	static const step_type exactly_one[] = {
-		STEP_USERNAME, STEP_POSTCODE, STEP_SERVICES, STEP_EMAIL, STEP_CONSENT,
+	    STEP_USERNAME, STEP_POSTCODE, STEP_SERVICES, STEP_EMAIL, STEP_CONSENT,
 	};
 	size_t i, j, k;
 	int consent, review, at;
@@ -104,16 +104,16 @@ static void check_form(const form *f)
 		for (j = 0; j < s->n_text; j++)
 			check_text("a paragraph", s->text[j], 0);
 		if (s->type == STEP_INFO || s->type == STEP_CONSENT || s->type == STEP_THANKS)
-			CHECKF(s->n_text > 0, "%s step [%s] has no text", form_step_type_name(s->type),
-			       s->key);
+			CHECKF(s->n_text > 0, "%s step [%s] has no text",
+			       form_step_type_name(s->type), s->key);
 
 		CHECKF(s->n_hints == 0 || s->type == STEP_TEXT, "hints on [%s]", s->key);
 		for (j = 0; j < s->n_hints; j++)
 			check_text("a hint", s->hints[j], 0);
 
 		if (s->type == STEP_CHOICE)
-			CHECKF(s->n_options >= 2 && s->n_options <= 12, "[%s] has %zu options", s->key,
-			       s->n_options);
+			CHECKF(s->n_options >= 2 && s->n_options <= 12, "[%s] has %zu options",
+			       s->key, s->n_options);
 		else
 			CHECKF(s->n_options == 0, "options on %s step [%s]",
 			       form_step_type_name(s->type), s->key);
@@ -129,8 +129,8 @@ static void check_form(const form *f)
 		if (s->type == STEP_CONSENT)
 			CHECKF(s->required, "consent step [%s] is not required", s->key);
 		if (s->type == STEP_INFO || s->type == STEP_REVIEW || s->type == STEP_THANKS)
-			CHECKF(!s->required, "%s step [%s] is required", form_step_type_name(s->type),
-			       s->key);
+			CHECKF(!s->required, "%s step [%s] is required",
+			       form_step_type_name(s->type), s->key);
 
 		switch (s->type) {
 		case STEP_TEXT:
@@ -139,12 +139,8 @@ static void check_form(const form *f)
 			CHECKF(s->max_chars >= 1 && s->max_chars <= 100000, "[%s] max_chars %zu",
 			       s->key, s->max_chars);
 			break;
-		case STEP_POSTCODE:
-			CHECK(s->max_chars == 16);
-			break;
-		case STEP_EMAIL:
-			CHECK(s->max_chars == 254);
-			break;
+		case STEP_POSTCODE: CHECK(s->max_chars == 16); break;
+		case STEP_EMAIL: CHECK(s->max_chars == 254); break;
 		default:
 			CHECKF(s->max_chars == 0, "[%s] max_chars %zu", s->key, s->max_chars);
 			break;
@@ -166,9 +162,11 @@ static void check_form(const form *f)
 	CHECK(consent >= 0 && f->steps[consent].type == STEP_CONSENT);
 	CHECK(review < consent);
 	for (i = (size_t)consent + 1; i < f->n_steps; i++)
-		CHECKF(!is_question(f->steps[i].type), "question [%s] after consent", f->steps[i].key);
+		CHECKF(!is_question(f->steps[i].type), "question [%s] after consent",
+		       f->steps[i].key);
 	for (i = 0; i + 1 < f->n_steps; i++)
-		CHECKF(f->steps[i].type != STEP_THANKS, "thanks step [%s] is not last", f->steps[i].key);
+		CHECKF(f->steps[i].type != STEP_THANKS, "thanks step [%s] is not last",
+		       f->steps[i].key);
 	at = form_find_step(f, "title");
 	CHECK(at >= 0 && f->steps[at].type == STEP_LINE);
 	at = form_find_step(f, "role");
@@ -193,15 +191,15 @@ static void put(form_text *out, const char *key, const char *value)
 		if (out->text == NULL)
 			fuzz_setup_fail("out of memory");
 	}
-	out->len += (size_t)snprintf(out->text + out->len, out->cap - out->len, "%s=%s\n", key,
-				     value);
+	out->len +=
+	    (size_t)snprintf(out->text + out->len, out->cap - out->len, "%s=%s\n", key, value);
 }
 
 /* The form as a file: "key=value" lines, never longer than those read (so
  * the line limit cannot bite), every default spelt out. */
 static char *write_form(const form *f, size_t *len)
 {
-	form_text out = { NULL, 0, 0 };
+	form_text out = {NULL, 0, 0};
 	char number[32], line[4200];
 	size_t i, j;
 
@@ -222,7 +220,8 @@ static char *write_form(const form *f, size_t *len)
 		for (j = 0; j < s->n_hints; j++)
 			put(&out, "hint", s->hints[j]);
 		for (j = 0; j < s->n_options; j++) {
-			snprintf(line, sizeof line, "%s|%s", s->options[j].value, s->options[j].label);
+			snprintf(line, sizeof line, "%s|%s", s->options[j].value,
+				 s->options[j].label);
 			put(&out, "option", line);
 		}
 		if (is_question(s->type) || s->type == STEP_CONSENT)
@@ -259,7 +258,7 @@ static void check_same_form(const form *a, const form *b)
 		CHECKF(strcmp(s->key, t->key) == 0 && s->type == t->type, "step %zu", i);
 		CHECKF(strcmp(s->title, t->title) == 0, "[%s] title", s->key);
 		CHECKF(s->required == t->required && s->max_chars == t->max_chars &&
-			       s->warn_words == t->warn_words,
+			   s->warn_words == t->warn_words,
 		       "[%s] required %d/%d max_chars %zu/%zu warn_words %zu/%zu", s->key,
 		       s->required, t->required, s->max_chars, t->max_chars, s->warn_words,
 		       t->warn_words);
@@ -301,8 +300,8 @@ static void check_error(const char *err, size_t errlen, size_t lines)
 	/* Cut at errlen, the message may end inside a character: look at bytes. */
 	for (; *err != '\0'; err++)
 		CHECKF(((unsigned char)*err >= 0x20 || *err == '\t') && *err != 0x7f &&
-			       !((unsigned char)err[0] == 0xc2 && (unsigned char)err[1] >= 0x80 &&
-				 (unsigned char)err[1] <= 0x9f),
+			   !((unsigned char)err[0] == 0xc2 && (unsigned char)err[1] >= 0x80 &&
+			     (unsigned char)err[1] <= 0x9f),
 		       "message holds a control character: '%s'", fuzz_show(err, strlen(err)));
 }
 

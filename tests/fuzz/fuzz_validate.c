@@ -17,8 +17,6 @@
 #define OUT_SIZE 300
 
 static validate_wordlists *word_lists;
-/* FUZZ_STRICT=1: also check contracts known to be broken (reported, not yet fixed). */
-static int strict_contracts;
 
 static void free_word_lists(void)
 {
@@ -41,7 +39,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (word_lists == NULL)
 		fuzz_setup_fail("cannot load the username word lists: %s", err);
 	atexit(free_word_lists);
-	strict_contracts = getenv("FUZZ_STRICT") != NULL && strcmp(getenv("FUZZ_STRICT"), "0") != 0;
 	return 0;
 }
 
@@ -96,8 +93,10 @@ static void fuzz_postcode(const char *typed)
 		CHECKF(out[0] == '\0', "blocked, but wrote '%s'", out);
 		goto done;
 	}
-	CHECKF(postcode_shape_ok(out), "'%s' normalised to '%s'", fuzz_show(typed, strlen(typed)), out);
-	CHECKF((v == VALIDATE_WARN) == (strncmp(out, "ZZ99 ", 5) == 0), "'%s' gave %d", out, (int)v);
+	CHECKF(postcode_shape_ok(out), "'%s' normalised to '%s'", fuzz_show(typed, strlen(typed)),
+	       out);
+	CHECKF((v == VALIDATE_WARN) == (strncmp(out, "ZZ99 ", 5) == 0), "'%s' gave %d", out,
+	       (int)v);
 
 	/* The normal form is a fixed point, and so is any spelling of it. */
 	w = validate_postcode(out, again, OUT_SIZE, NULL, 0);
@@ -114,9 +113,11 @@ static void fuzz_postcode(const char *typed)
 		}
 		squashed[n] = '\0';
 		CHECKF(validate_postcode(lower, again, OUT_SIZE, NULL, 0) == v &&
-			       strcmp(again, out) == 0, "'%s' vs '%s'", lower, out);
+			   strcmp(again, out) == 0,
+		       "'%s' vs '%s'", lower, out);
 		CHECKF(validate_postcode(squashed, again, OUT_SIZE, NULL, 0) == v &&
-			       strcmp(again, out) == 0, "'%s' vs '%s'", squashed, out);
+			   strcmp(again, out) == 0,
+		       "'%s' vs '%s'", squashed, out);
 		free(lower);
 		free(squashed);
 	}
@@ -175,7 +176,7 @@ static void fuzz_email(const char *typed)
 	trimmed = fuzz_strdup(typed);
 	validate_trim(trimmed);
 	CHECKF(strlen(trimmed) == len && strncmp(trimmed, out, (size_t)(at - out) + 1) == 0 &&
-		       strcasecmp(trimmed + (at - out), at) == 0,
+		   strcasecmp(trimmed + (at - out), at) == 0,
 	       "'%s' -> '%s'", fuzz_show(typed, strlen(typed)), out);
 	free(trimmed);
 
@@ -186,16 +187,16 @@ static void fuzz_email(const char *typed)
 	CHECK(validate_email(typed, tiny, len, NULL, 0) == VALIDATE_BLOCK && tiny[0] == '\0');
 	free(tiny);
 	tiny = fuzz_alloc(len + 1);
-	CHECK(validate_email(typed, tiny, len + 1, NULL, 0) == VALIDATE_OK && strcmp(tiny, out) == 0);
+	CHECK(validate_email(typed, tiny, len + 1, NULL, 0) == VALIDATE_OK &&
+	      strcmp(tiny, out) == 0);
 	free(tiny);
-done:
-	{
-		char *small = fuzz_alloc(5);
+done : {
+	char *small = fuzz_alloc(5);
 
-		CHECK(validate_email(typed, NULL, 0, small, 5) == v);
-		CHECK(strlen(small) < 5);
-		free(small);
-	}
+	CHECK(validate_email(typed, NULL, 0, small, 5) == v);
+	CHECK(strlen(small) < 5);
+	free(small);
+}
 	free(again);
 	free(out);
 	free(msg);
@@ -208,7 +209,8 @@ static void fuzz_username(const uint8_t *data, size_t size)
 {
 	char *name = fuzz_cstring(data, size);
 	size_t name_len = strlen(name);
-	char *email = name_len < size ? fuzz_cstring(data + name_len + 1, size - name_len - 1) : NULL;
+	char *email =
+	    name_len < size ? fuzz_cstring(data + name_len + 1, size - name_len - 1) : NULL;
 	char *msg = fuzz_alloc(MSG_SIZE), *msg2 = fuzz_alloc(MSG_SIZE), *small;
 	validate_verdict v, w;
 	size_t chars;
@@ -224,13 +226,16 @@ static void fuzz_username(const uint8_t *data, size_t size)
 
 	/* The word lists and the email only ever add warnings or blocks. */
 	w = validate_username(name, email, NULL, NULL, 0);
-	CHECKF(w <= v, "'%s': %d without lists, %d with", fuzz_show(name, name_len), (int)w, (int)v);
+	CHECKF(w <= v, "'%s': %d without lists, %d with", fuzz_show(name, name_len), (int)w,
+	       (int)v);
 	w = validate_username(name, NULL, word_lists, NULL, 0);
-	CHECKF(w <= v, "'%s': %d without email, %d with", fuzz_show(name, name_len), (int)w, (int)v);
+	CHECKF(w <= v, "'%s': %d without email, %d with", fuzz_show(name, name_len), (int)w,
+	       (int)v);
 
 	if (v != VALIDATE_BLOCK) {
 		CHECKF(fuzz_utf8_valid(name, name_len, &chars), "'%s'", fuzz_show(name, name_len));
-		CHECKF(chars >= 3 && chars <= 30, "'%s' has %zu characters", fuzz_show(name, name_len), chars);
+		CHECKF(chars >= 3 && chars <= 30, "'%s' has %zu characters",
+		       fuzz_show(name, name_len), chars);
 		CHECKF(fuzz_no_controls(name, name_len, ""), "'%s'", fuzz_show(name, name_len));
 		CHECK(name[0] != ' ' && name[name_len - 1] != ' ');
 	}
@@ -280,6 +285,48 @@ static void fuzz_word_count(const char *text)
 	free(trimmed);
 }
 
+/* validate_utf8_decode agrees with the independent decoder character by
+ * character, and a malformed sequence costs its maximal ill-formed prefix
+ * (a lead byte and the continuation bytes it could take, at most 3). Each
+ * well-formed character separates words exactly when validate_is_space says. */
+static void check_decoder(const char *bytes, size_t size)
+{
+	const unsigned char *u = (const unsigned char *)bytes;
+	size_t at = 0, i, checked_spaces = 0;
+
+	while (at < size) {
+		uint32_t cp = 0, want_cp = 0;
+		size_t k = validate_utf8_decode(u + at, size - at, &cp);
+		size_t want = fuzz_utf8_char(u + at, size - at, &want_cp);
+
+		CHECKF(k >= 1 && k <= size - at && k <= 4, "decode at %zu of '%s' used %zu bytes",
+		       at, fuzz_show(bytes, size), k);
+		if (want > 0) {
+			CHECKF(k == want && cp == want_cp,
+			       "at %zu of '%s': U+%04X in %zu, expected U+%04X in %zu", at,
+			       fuzz_show(bytes, size), (unsigned)cp, k, (unsigned)want_cp, want);
+		} else {
+			CHECKF(cp == VALIDATE_UTF8_BAD && k <= 3,
+			       "at %zu of '%s': U+%04X in %zu, expected malformed", at,
+			       fuzz_show(bytes, size), (unsigned)cp, k);
+			for (i = 1; i < k; i++)
+				CHECK(u[at + i] >= 0x80 && u[at + i] <= 0xBF);
+		}
+		if (want > 0 && want_cp != 0 && checked_spaces++ < 8) {
+			char word[8] = "a";
+
+			memcpy(word + 1, bytes + at, want);
+			memcpy(word + 1 + want, "b", 2);
+			CHECKF((validate_word_count(word) == 2) ==
+				   (validate_is_space(want_cp) != 0),
+			       "U+%04X: %zu words in '%s', validate_is_space %d", (unsigned)want_cp,
+			       validate_word_count(word), fuzz_show(word, strlen(word)),
+			       validate_is_space(want_cp));
+		}
+		at += k;
+	}
+}
+
 static void fuzz_utf8(const uint8_t *data, size_t size)
 {
 	char *bytes = fuzz_bytes(data, size);
@@ -287,7 +334,9 @@ static void fuzz_utf8(const uint8_t *data, size_t size)
 	int want = fuzz_utf8_valid(bytes, size, &chars);
 	int got = validate_utf8(bytes, size);
 
-	CHECKF(!got == !want, "validate_utf8('%s') = %d, expected %d", fuzz_show(bytes, size), got, want);
+	CHECKF(!got == !want, "validate_utf8('%s') = %d, expected %d", fuzz_show(bytes, size), got,
+	       want);
+	check_decoder(bytes, size);
 	/* Well-formed text is well-formed in every split at a character boundary. */
 	if (want && size > 0) {
 		size_t at = 0;
@@ -307,7 +356,8 @@ static void fuzz_utf8_length(const char *text)
 
 	CHECK(got <= len);
 	if (fuzz_utf8_valid(text, len, &chars))
-		CHECKF(got == chars, "'%s': %zu characters, expected %zu", fuzz_show(text, len), got, chars);
+		CHECKF(got == chars, "'%s': %zu characters, expected %zu", fuzz_show(text, len),
+		       got, chars);
 }
 
 /* Bidi embeddings, overrides and isolates: U+202A-U+202E, U+2066-U+2069. */
@@ -356,8 +406,8 @@ static void fuzz_sanitize_one(const char *text, int keep_newlines)
 	CHECKF(count_byte(out, '\n') == (keep_newlines ? count_byte(text, '\n') : 0),
 	       "'%s' -> '%s'", fuzz_show(text, len), fuzz_show(out, out_len));
 	/* Safe text is left alone; sanitising twice changes nothing more. */
-	if (fuzz_utf8_valid(text, len, NULL) && fuzz_no_controls(text, len, keep_newlines ? "\n" : "") &&
-	    !has_bidi_control(text, len))
+	if (fuzz_utf8_valid(text, len, NULL) &&
+	    fuzz_no_controls(text, len, keep_newlines ? "\n" : "") && !has_bidi_control(text, len))
 		CHECKF(strcmp(out, text) == 0, "safe '%s' changed to '%s'", fuzz_show(text, len),
 		       fuzz_show(out, out_len));
 	again = validate_sanitize(out, keep_newlines);
@@ -438,11 +488,12 @@ static void fuzz_normalise_reference(const char *typed)
 	if (story_normalise_reference(typed, out, STORY_REFERENCE_SIZE) != 0)
 		goto done;
 	CHECKF(reference_shape_ok(out), "'%s' -> '%s'", fuzz_show(typed, strlen(typed)), out);
-	CHECK(story_normalise_reference(out, again, STORY_REFERENCE_SIZE) == 0 && strcmp(out, again) == 0);
+	CHECK(story_normalise_reference(out, again, STORY_REFERENCE_SIZE) == 0 &&
+	      strcmp(out, again) == 0);
 	CHECK(story_normalise_reference(typed, tiny, STORY_REFERENCE_SIZE - 1) == -1);
 	/* The reference of a UUID whose first 40 bits these are is the same text. */
-	snprintf(id, sizeof id, "%08llx-%02llx00-4000-8000-000000000000",
-		 reference_bits(out) >> 8, reference_bits(out) & 0xff);
+	snprintf(id, sizeof id, "%08llx-%02llx00-4000-8000-000000000000", reference_bits(out) >> 8,
+		 reference_bits(out) & 0xff);
 	CHECKF(story_reference(id, again, STORY_REFERENCE_SIZE) == 0 && strcmp(again, out) == 0,
 	       "'%s' -> id %s -> '%s'", out, id, again);
 	for (i = 0; out[i] != '\0'; i++)
@@ -481,18 +532,17 @@ static void fuzz_reference(const uint8_t *data, size_t size, const char *typed)
 	size_t i;
 
 	if (story_reference(typed, out, STORY_REFERENCE_SIZE) == 0) {
-		CHECKF(reference_shape_ok(out), "'%s' -> '%s'", fuzz_show(typed, strlen(typed)), out);
+		CHECKF(reference_shape_ok(out), "'%s' -> '%s'", fuzz_show(typed, strlen(typed)),
+		       out);
 		CHECK(story_normalise_reference(out, again, STORY_REFERENCE_SIZE) == 0 &&
 		      strcmp(again, out) == 0);
-		/* story.h: "-1 when id is not a UUID". Off by default: see the
-		 * report in tests/fuzz/crashes/fuzz_validate-reference-not-uuid. */
-		if (strict_contracts)
-			CHECKF(is_uuid_text(typed), "story_reference accepted '%s', which is not a UUID",
-			       fuzz_show(typed, strlen(typed)));
+		/* story.h: "-1 when id is not a UUID" (corpus: id-not-uuid). */
+		CHECKF(is_uuid_text(typed), "story_reference accepted '%s', which is not a UUID",
+		       fuzz_show(typed, strlen(typed)));
 	}
 	/* Any 16 bytes written as a UUID have a reference, from their first 40 bits. */
 	{
-		unsigned char b[16] = { 0 };
+		unsigned char b[16] = {0};
 		unsigned long long bits = 0;
 
 		for (i = 0; i < size && i < 16; i++)
@@ -509,7 +559,8 @@ static void fuzz_reference(const uint8_t *data, size_t size, const char *typed)
 		for (i = 0; id[i] != '\0'; i++)
 			if (id[i] >= 'a' && id[i] <= 'f')
 				id[i] = (char)(id[i] - 'a' + 'A');
-		CHECK(story_reference(id, again, STORY_REFERENCE_SIZE) == 0 && strcmp(again, out) == 0);
+		CHECK(story_reference(id, again, STORY_REFERENCE_SIZE) == 0 &&
+		      strcmp(again, out) == 0);
 		CHECK(story_reference(id, again, STORY_REFERENCE_SIZE - 1) == -1);
 	}
 	free(again);
@@ -519,12 +570,21 @@ static void fuzz_reference(const uint8_t *data, size_t size, const char *typed)
 /* ---- dispatch ---- */
 
 enum op {
-	OP_POSTCODE, OP_EMAIL, OP_USERNAME, OP_WORD_COUNT, OP_UTF8, OP_UTF8_LENGTH,
-	OP_SANITIZE, OP_TRIM, OP_NORMALISE_REFERENCE, OP_REFERENCE, N_OPS
+	OP_POSTCODE,
+	OP_EMAIL,
+	OP_USERNAME,
+	OP_WORD_COUNT,
+	OP_UTF8,
+	OP_UTF8_LENGTH,
+	OP_SANITIZE,
+	OP_TRIM,
+	OP_NORMALISE_REFERENCE,
+	OP_REFERENCE,
+	N_OPS
 };
 
 /* The letter that names each function in the seed corpus. */
-static const char op_letters[N_OPS] = { 'p', 'e', 'u', 'w', '8', 'l', 's', 't', 'r', 'i' };
+static const char op_letters[N_OPS] = {'p', 'e', 'u', 'w', '8', 'l', 's', 't', 'r', 'i'};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -540,38 +600,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	text = fuzz_cstring(data, size);
 	switch (op) {
-	case OP_POSTCODE:
-		fuzz_postcode(text);
-		break;
-	case OP_EMAIL:
-		fuzz_email(text);
-		break;
-	case OP_USERNAME:
-		fuzz_username(data, size);
-		break;
-	case OP_WORD_COUNT:
-		fuzz_word_count(text);
-		break;
-	case OP_UTF8:
-		fuzz_utf8(data, size);
-		break;
-	case OP_UTF8_LENGTH:
-		fuzz_utf8_length(text);
-		break;
-	case OP_SANITIZE:
-		fuzz_sanitize(text);
-		break;
-	case OP_TRIM:
-		fuzz_trim(text);
-		break;
-	case OP_NORMALISE_REFERENCE:
-		fuzz_normalise_reference(text);
-		break;
-	case OP_REFERENCE:
-		fuzz_reference(data, size, text);
-		break;
-	case N_OPS:
-		break;
+	case OP_POSTCODE: fuzz_postcode(text); break;
+	case OP_EMAIL: fuzz_email(text); break;
+	case OP_USERNAME: fuzz_username(data, size); break;
+	case OP_WORD_COUNT: fuzz_word_count(text); break;
+	case OP_UTF8: fuzz_utf8(data, size); break;
+	case OP_UTF8_LENGTH: fuzz_utf8_length(text); break;
+	case OP_SANITIZE: fuzz_sanitize(text); break;
+	case OP_TRIM: fuzz_trim(text); break;
+	case OP_NORMALISE_REFERENCE: fuzz_normalise_reference(text); break;
+	case OP_REFERENCE: fuzz_reference(data, size, text); break;
+	case N_OPS: break;
 	}
 	free(text);
 	return 0;
