@@ -23,8 +23,7 @@ bench: bench-deps $(BENCH_TOOLS)
 	@bash bench/bench.sh
 
 bench-deps:
-	@sh tests/deps.sh test
-	@sh bench/deps.sh
+	@sh tests/deps.sh bench
 
 $(BENCH_BUILD)/ptyrun: bench/ptyrun.c
 	@mkdir -p $(BENCH_BUILD)

@@ -1,17 +1,21 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages StoryKiosk needs are installed.
-# Usage: sh tests/deps.sh build|test
+# Usage: sh tests/deps.sh build|test|bench
 # As root it installs what is missing with apt-get; otherwise it prints the
 # exact command to run and fails, so nothing half-builds.
 set -u
 
 build_packages="gcc make pkg-config libncurses-dev libsqlite3-dev uuid-dev libpq-dev libcurl4-openssl-dev libsodium-dev"
 test_packages="tmux python3 sqlite3 postgresql openssl"
+# make bench: dialog for the shell-wizard baseline, valgrind for instruction
+# counts, curl for the one-request-per-story baseline.
+bench_packages="dialog valgrind curl"
 
 case "${1:-build}" in
 build) wanted="$build_packages" ;;
 test) wanted="$build_packages $test_packages" ;;
-*) echo "usage: sh tests/deps.sh build|test" >&2; exit 64 ;;
+bench) wanted="$build_packages $test_packages $bench_packages" ;;
+*) echo "usage: sh tests/deps.sh build|test|bench" >&2; exit 64 ;;
 esac
 
 missing=""
@@ -27,7 +31,7 @@ done
 if ! command -v dpkg-query >/dev/null 2>&1; then
 	missing=""
 	pkg-config --exists ncursesw sqlite3 uuid 2>/dev/null || missing=" (ncursesw, sqlite3, uuid development files)"
-	[ "${1:-build}" = test ] && ! command -v tmux >/dev/null 2>&1 && missing="$missing tmux"
+	[ "${1:-build}" != build ] && ! command -v tmux >/dev/null 2>&1 && missing="$missing tmux"
 	if [ -n "$missing" ]; then
 		echo "storykiosk: missing$missing; install them with your package manager." >&2
 		exit 69
