@@ -367,21 +367,10 @@ sk_fresh() {
 	sk_sign_in "${SK_OPERATOR:-Sam Carter}"
 }
 
-# sk_start, made safe to call again and again: wait until the last tmux server
-# has really gone (a new session started while it is exiting dies with it),
-# and check the new session is there.
+# sk_start, and check the new session is there (sk_start itself waits for
+# the last tmux server to go, and retries a start that failed).
 sk_restart() {
-	local i pid
-	pid=$(sk_tmux display-message -p '#{pid}' 2>/dev/null)
-	sk_tmux kill-server >/dev/null 2>&1
-	for i in $(seq 1 150); do
-		{ [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; } || break
-		sleep 0.02
-	done
-	for i in 1 2 3; do
-		sk_start "$@" 2>/dev/null && sk_tmux has-session -t k 2>/dev/null && return 0
-		sleep 0.3
-	done
+	sk_start "$@" && sk_tmux has-session -t k 2>/dev/null && return 0
 	sk_fail "could not start the kiosk in tmux"
 	return 1
 }
