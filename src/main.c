@@ -396,23 +396,34 @@ static int commit_export(void *context)
 	return 0;
 }
 
+/* Send output to stdout (path NULL or "-"), or to a private temporary file
+ * beside path that commit_export renames into place. 0, or -1 said on stderr. */
+static int open_output(export_output *output, const char *path)
+{
+	memset(output, 0, sizeof *output);
+	output->out = stdout;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	snprintf(output->temp_path, sizeof output->temp_path, "%s.partial-XXXXXX", path);
+	int fd = mkstemp(output->temp_path);
+	if (fd < 0 || (output->out = fdopen(fd, "w")) == NULL) {
+		fprintf(stderr, "storykiosk: cannot create %s: %s\n", path, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(output->temp_path);
+		}
+		return -1;
+	}
+	output->final_path = path;
+	return 0;
+}
+
 static int run_export(const options *opt, store *queue)
 {
-	export_output output = { .out = stdout };
-	int to_file = opt->output_path != NULL && strcmp(opt->output_path, "-") != 0;
-	if (to_file) {
-		snprintf(output.temp_path, sizeof output.temp_path, "%s.partial-XXXXXX", opt->output_path);
-		int fd = mkstemp(output.temp_path);
-		if (fd < 0 || (output.out = fdopen(fd, "w")) == NULL) {
-			fprintf(stderr, "storykiosk: cannot create %s: %s\n", opt->output_path, strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(output.temp_path);
-			}
-			return EXIT_CANTCREAT;
-		}
-		output.final_path = opt->output_path;
-	}
+	export_output output;
+	if (open_output(&output, opt->output_path) != 0)
+		return EXIT_CANTCREAT;
+	int to_file = output.final_path != NULL;
 	int format = opt->format ? exchange_format_from_name(opt->format) : EXPORT_JSONL;
 	const char *actor = getenv("USER") ? getenv("USER") : "command line";
 	char err[1024] = "";
@@ -567,22 +578,12 @@ static int run_unseal(const options *opt)
 		fprintf(stderr, "storykiosk: %s\n", err);
 		return EXIT_CONFIG;
 	}
-	export_output output = { .out = stdout };
-	int to_file = opt->output_path != NULL && strcmp(opt->output_path, "-") != 0;
-	if (to_file) {
-		snprintf(output.temp_path, sizeof output.temp_path, "%s.partial-XXXXXX", opt->output_path);
-		int fd = mkstemp(output.temp_path);
-		if (fd < 0 || (output.out = fdopen(fd, "w")) == NULL) {
-			fprintf(stderr, "storykiosk: cannot create %s: %s\n", opt->output_path, strerror(errno));
-			if (fd >= 0) {
-				close(fd);
-				unlink(output.temp_path);
-			}
-			seal_key_free(key);
-			return EXIT_CANTCREAT;
-		}
-		output.final_path = opt->output_path;
+	export_output output;
+	if (open_output(&output, opt->output_path) != 0) {
+		seal_key_free(key);
+		return EXIT_CANTCREAT;
 	}
+	int to_file = output.final_path != NULL;
 	long written;
 	int status = EXIT_DATAERR;
 	if (opt->input != NULL && sync_target_for(opt->input) == &sync_pg_ops) {

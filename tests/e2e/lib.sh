@@ -68,11 +68,17 @@ sk_show_screen() {
 # Wait until the screen shows TEXT (a fixed string); fail with the screen after
 # a deadline (seconds, default 5).
 sk_wait() {
-	local text=$1 deadline=$(( $(date +%s%N) / 1000000 + ${2:-5} * 1000 ))
+	sk_poll_for sk_screen "$1" "${2:-5}" ""
+}
+
+# Poll the output of SOURCE (sk_screen or sk_flat) until it holds TEXT, for up
+# to SECONDS; on the deadline fail, saying WHAT, and show the screen.
+sk_poll_for() {
+	local source=$1 text=$2 deadline=$(( $(date +%s%N) / 1000000 + $3 * 1000 )) what=$4
 	while :; do
-		if sk_screen | grep -qF -- "$text"; then return 0; fi
+		if "$source" | grep -qF -- "$text"; then return 0; fi
 		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
-			sk_fail "waited for \"$text\" but it never appeared"
+			sk_fail "waited for \"$text\"$what but it never appeared"
 			sk_show_screen
 			return 1
 		fi
@@ -204,16 +210,7 @@ sk_flat() { sk_screen | sed 's/^ *//; s/ *$//' | tr '\n' ' ' | tr -s ' '; }
 
 # Like sk_wait, on the flattened screen.
 sk_wait_flat() {
-	local text=$1 deadline=$(( $(date +%s%N) / 1000000 + ${2:-5} * 1000 ))
-	while :; do
-		if sk_flat | grep -qF -- "$text"; then return 0; fi
-		if [ $(( $(date +%s%N) / 1000000 )) -ge "$deadline" ]; then
-			sk_fail "waited for \"$text\" (even wrapped) but it never appeared"
-			sk_show_screen
-			return 1
-		fi
-		sleep 0.05
-	done
+	sk_poll_for sk_flat "$1" "${2:-5}" " (even wrapped)"
 }
 
 # Like sk_absent, on the flattened screen.
