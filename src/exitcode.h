@@ -8,6 +8,7 @@
 #define EXIT_USAGE 64      /* EX_USAGE: bad command line */
 #define EXIT_DATAERR 65    /* EX_DATAERR: a form, catalogue or word list is malformed */
 #define EXIT_NOINPUT 66    /* EX_NOINPUT: a named file does not exist or cannot be read */
+#define EXIT_UNAVAILABLE 69 /* EX_UNAVAILABLE: storykiosk-sync, the delivery half, cannot be run */
 #define EXIT_SOFTWARE 70   /* EX_SOFTWARE: internal error, out of memory */
 #define EXIT_CANTCREAT 73  /* EX_CANTCREAT: cannot create the queue or an output file */
 #define EXIT_IOERR 74      /* EX_IOERR: the queue or an output could not be read or written */

@@ -241,18 +241,15 @@ static int status_for_load_error(const char *path)
 	return access(path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_DATAERR;
 }
 
-static int load_word_lists(validate_wordlists **words)
+/* The username word lists. EXIT_OK, or EXIT_DATAERR with the reason in err. */
+static int load_word_lists(validate_wordlists **words, char *err, size_t errlen)
 {
-	char data_dir[4096], blocked[4300], warn[4300], err[1024];
+	char data_dir[4096], blocked[4300], warn[4300];
 	paths_data_dir(data_dir, sizeof data_dir);
 	snprintf(blocked, sizeof blocked, "%s/data/username-blocked.txt", data_dir);
 	snprintf(warn, sizeof warn, "%s/data/username-warn.txt", data_dir);
-	*words = validate_wordlists_load(blocked, warn, err, sizeof err);
-	if (*words == NULL) {
-		fprintf(stderr, "storykiosk: %s\n", err);
-		return EXIT_DATAERR;
-	}
-	return EXIT_OK;
+	*words = validate_wordlists_load(blocked, warn, err, errlen);
+	return *words == NULL ? EXIT_DATAERR : EXIT_OK;
 }
 
 /* Before the screen opens: settings, the file's health, old drafts, and a PIN
@@ -290,6 +287,54 @@ static int prepare_kiosk(const options *opt, store *queue, config *settings, sea
 	return EXIT_OK;
 }
 
+/* What the kiosk loads once its first screen is up, and what was wrong with it
+ * (said on stderr after the terminal is given back). */
+typedef struct {
+	const options *opt;
+	const char *data_dir;
+	char problem[1100];
+	catalogue *services;
+	validate_wordlists *words;
+	detect_lists *checks;
+} capture_rest;
+
+/* ui_context.load_rest: the services, the username word lists and the story
+ * checks, which no screen needs before the services step. */
+static int load_capture_rest(ui_context *ctx)
+{
+	capture_rest *rest = ctx->loader;
+	char path[4300], err[1024];
+	if (rest->opt->services_path)
+		snprintf(path, sizeof path, "%s", rest->opt->services_path);
+	else
+		snprintf(path, sizeof path, "%s/data/services.txt", rest->data_dir);
+	rest->services = catalogue_load(path, err, sizeof err);
+	if (rest->services == NULL) {
+		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		return status_for_load_error(path);
+	}
+	if (load_word_lists(&rest->words, err, sizeof err) != EXIT_OK) {
+		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		return EXIT_DATAERR;
+	}
+	char swearing[4300], safeguarding[4300], safety[4300];
+	snprintf(swearing, sizeof swearing, "%s/data/swear-words.txt", rest->data_dir);
+	snprintf(safeguarding, sizeof safeguarding, "%s/data/%s", rest->data_dir,
+		 ctx->form->safeguarding_phrases ? ctx->form->safeguarding_phrases :
+						   "safeguarding-phrases.txt");
+	snprintf(safety, sizeof safety, "%s/data/%s", rest->data_dir,
+		 ctx->form->safety_phrases ? ctx->form->safety_phrases : "safety-incident-phrases.txt");
+	rest->checks = detect_lists_load(swearing, safeguarding, safety, err, sizeof err);
+	if (rest->checks == NULL) {
+		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		return EXIT_DATAERR;
+	}
+	ctx->services = rest->services;
+	ctx->words = rest->words;
+	ctx->checks = rest->checks;
+	return EXIT_OK;
+}
+
 static int run_capture(const options *opt, store *queue)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -311,54 +356,24 @@ static int run_capture(const options *opt, store *queue)
 		return status_for_load_error(path);
 	}
 
-	if (opt->services_path)
-		snprintf(path, sizeof path, "%s", opt->services_path);
-	else
-		snprintf(path, sizeof path, "%s/data/services.txt", data_dir);
-	catalogue *services = catalogue_load(path, err, sizeof err);
-	if (services == NULL) {
-		fprintf(stderr, "storykiosk: %s\n", err);
-		form_free(guide);
-		return status_for_load_error(path);
-	}
-
-	validate_wordlists *words;
-	if (load_word_lists(&words) != EXIT_OK) {
-		catalogue_free(services);
-		form_free(guide);
-		return EXIT_DATAERR;
-	}
-
-	char swearing[4300], safeguarding[4300], safety[4300];
-	snprintf(swearing, sizeof swearing, "%s/data/swear-words.txt", data_dir);
-	snprintf(safeguarding, sizeof safeguarding, "%s/data/%s", data_dir,
-		 guide->safeguarding_phrases ? guide->safeguarding_phrases : "safeguarding-phrases.txt");
-	snprintf(safety, sizeof safety, "%s/data/%s", data_dir,
-		 guide->safety_phrases ? guide->safety_phrases : "safety-incident-phrases.txt");
-	detect_lists *checks = detect_lists_load(swearing, safeguarding, safety, err, sizeof err);
-	if (checks == NULL) {
-		fprintf(stderr, "storykiosk: %s\n", err);
-		validate_wordlists_free(words);
-		catalogue_free(services);
-		form_free(guide);
-		return EXIT_DATAERR;
-	}
-
 	config settings;
 	config_defaults(&settings);
 	seal_key *key = NULL;
+	capture_rest rest = { .opt = opt, .data_dir = data_dir };
 	int status = prepare_kiosk(opt, queue, &settings, &key);
 	if (status == EXIT_OK) {
-		ui_context ctx = { .form = guide, .services = services, .words = words, .queue = queue,
-				   .settings = &settings, .checks = checks };
+		ui_context ctx = { .form = guide, .queue = queue, .settings = &settings,
+				   .load_rest = load_capture_rest, .loader = &rest };
 		status = ui_capture(&ctx);
+		if (rest.problem[0] != '\0')
+			fprintf(stderr, "storykiosk: %s\n", rest.problem);
 	}
-	detect_lists_free(checks);
+	detect_lists_free(rest.checks);
 	store_set_seal_key(queue, NULL);
 	seal_key_free(key);
 	config_free(&settings);
-	validate_wordlists_free(words);
-	catalogue_free(services);
+	validate_wordlists_free(rest.words);
+	catalogue_free(rest.services);
 	form_free(guide);
 	return status;
 }
@@ -449,11 +464,13 @@ static int run_export(const options *opt, store *queue)
 static int run_import(const options *opt, store *queue)
 {
 	validate_wordlists *words;
-	int status = load_word_lists(&words);
-	if (status != EXIT_OK)
-		return status;
-	exchange_import_summary summary = { 0 };
 	char err[1024] = "";
+	int status = load_word_lists(&words, err, sizeof err);
+	if (status != EXIT_OK) {
+		fprintf(stderr, "storykiosk: %s\n", err);
+		return status;
+	}
+	exchange_import_summary summary = { 0 };
 	int rc = exchange_import(queue, opt->import_path, words, &summary, err, sizeof err);
 	validate_wordlists_free(words);
 	if (rc != 0) {
@@ -464,6 +481,7 @@ static int run_import(const options *opt, store *queue)
 	return EXIT_OK;
 }
 
+#ifdef STORYKIOSK_NETWORK
 static int run_sync(const options *opt, store *queue)
 {
 	config cfg;
@@ -490,6 +508,8 @@ static int run_sync(const options *opt, store *queue)
 	       summary.already_there, summary.failed, summary.left);
 	return status;
 }
+
+#endif
 
 /* Read one line without echo from the terminal (or plainly from a pipe). */
 static int read_secret_line(const char *prompt, char *out, size_t outlen)
@@ -570,6 +590,7 @@ static int run_keygen(const options *opt)
 	return EXIT_OK;
 }
 
+#ifdef STORYKIOSK_NETWORK
 static int run_unseal(const options *opt)
 {
 	char err[1024] = "";
@@ -646,14 +667,33 @@ static int run_withdraw(const options *opt, store *queue)
 	puts(said);
 	return EXIT_OK;
 }
+#else
+/* sync, withdraw, status and unseal are the delivery half: they live in
+ * storykiosk-sync, which links libpq and libcurl. Handing them over keeps those
+ * libraries (and the 30-odd they pull in) out of the kiosk's start-up and
+ * memory. argv goes over unchanged, so the helper sees the same command line. */
+static int run_delivery_helper(const char *command, char **argv)
+{
+	char helper[4096];
+	paths_sync_helper(helper, sizeof helper);
+	fflush(NULL);
+	execv(helper, argv);
+	fprintf(stderr, "storykiosk: cannot run %s for '%s': %s\n"
+		"It is installed with storykiosk (make install); reinstall StoryKiosk.\n",
+		helper, command, strerror(errno));
+	return EXIT_UNAVAILABLE;
+}
+#endif
 
 static int run_report(const options *opt, store *queue)
 {
 	int rc;
 	if (strcmp(opt->command, "list") == 0)
 		rc = store_list(queue, opt->status, opt->limit, stdout);
+#ifdef STORYKIOSK_NETWORK
 	else if (strcmp(opt->command, "status") == 0)
 		rc = sync_status(queue, stdout);
+#endif
 	else if (strcmp(opt->command, "show") == 0)
 		rc = store_show(queue, opt->story_id, stdout);
 	else
@@ -702,8 +742,14 @@ int main(int argc, char **argv)
 		return run_set_pin(&opt);
 	if (strcmp(opt.command, "keygen") == 0)
 		return run_keygen(&opt);
+#ifdef STORYKIOSK_NETWORK
 	if (strcmp(opt.command, "unseal") == 0)
 		return run_unseal(&opt);
+#else
+	if (strcmp(opt.command, "sync") == 0 || strcmp(opt.command, "withdraw") == 0 ||
+	    strcmp(opt.command, "status") == 0 || strcmp(opt.command, "unseal") == 0)
+		return run_delivery_helper(opt.command, argv);
+#endif
 	if (ensure_utf8_locale() != 0)
 		return EXIT_CONFIG;
 	store *queue = open_queue(&opt, &status);
@@ -715,10 +761,12 @@ int main(int argc, char **argv)
 		status = run_export(&opt, queue);
 	else if (strcmp(opt.command, "import") == 0)
 		status = run_import(&opt, queue);
+#ifdef STORYKIOSK_NETWORK
 	else if (strcmp(opt.command, "sync") == 0)
 		status = run_sync(&opt, queue);
 	else if (strcmp(opt.command, "withdraw") == 0)
 		status = run_withdraw(&opt, queue);
+#endif
 	else
 		status = run_report(&opt, queue);
 	store_close(queue);

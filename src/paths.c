@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "datadir.h" /* STORYKIOSK_DATADIR, written by the Makefile */
+#include "datadir.h" /* STORYKIOSK_DATADIR and _LIBEXECDIR, written by the Makefile */
 
 int paths_default_db(char *out, size_t outlen)
 {
@@ -56,6 +56,23 @@ void paths_data_dir(char *out, size_t outlen)
 		}
 	}
 	snprintf(out, outlen, "%s", STORYKIOSK_DATADIR);
+}
+
+void paths_sync_helper(char *out, size_t outlen)
+{
+	char exe[4096];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		exe[len] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			int n = snprintf(out, outlen, "%s/storykiosk-sync", exe);
+			if (n > 0 && (size_t)n < outlen && access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, outlen, "%s/storykiosk-sync", STORYKIOSK_LIBEXECDIR);
 }
 
 int paths_make_private_dir(const char *dir, char *err, size_t errlen)

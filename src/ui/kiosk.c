@@ -1940,16 +1940,13 @@ static int idle_due(const kiosk *k)
 	return story_has_words(k) || k->wiz.step != 0;
 }
 
-int ui_capture(const ui_context *ctx)
+int ui_capture(ui_context *ctx)
 {
 	kiosk k;
 	memset(&k, 0, sizeof k);
 	k.ctx = ctx;
 	k.loaded_step = SIZE_MAX;
 	k.role_choice = -1;
-	k.matches = calloc(ctx->services->n_services + 1, sizeof *k.matches);
-	if (k.matches == NULL)
-		fatal("out of memory");
 	kiosk_mode = ctx->settings && ctx->settings->kiosk;
 	install_signals();
 	ui_init();
@@ -1957,6 +1954,18 @@ int ui_capture(const ui_context *ctx)
 	if (store_seal_key(ctx->queue) == NULL)
 		set_message(&k, LOOK_WARNING, "Note for IT: email addresses and postcodes are stored "
 			    "unsealed on this terminal (no public_key in storykiosk.conf).");
+	/* Sign-in first; keys typed meanwhile wait in the terminal. */
+	draw(&k);
+	if (ctx->load_rest != NULL) {
+		int status = ctx->load_rest(ctx);
+		if (status != EXIT_OK) {
+			ui_end();
+			return status;
+		}
+	}
+	k.matches = calloc(ctx->services->n_services + 1, sizeof *k.matches);
+	if (k.matches == NULL)
+		fatal("out of memory");
 	k.last_key = k.last_draft = time(NULL);
 	while (!k.quit && !got_terminate) {
 		draw(&k);
