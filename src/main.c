@@ -207,7 +207,9 @@ static int parse_options(int argc, char **argv, options *opt)
 	return EXIT_OK;
 }
 
-static store *open_queue(const options *opt, int *status)
+/* Open the queue named by --db, $STORYKIOSK_DB or the default. On failure,
+ * NULL with *status set and what to tell the person in problem (whole lines). */
+static store *open_queue(const options *opt, int *status, char *problem, size_t problem_len)
 {
 	char path[4096];
 	const char *from_env = getenv("STORYKIOSK_DB");
@@ -216,21 +218,22 @@ static store *open_queue(const options *opt, int *status)
 	else if (from_env && from_env[0])
 		snprintf(path, sizeof path, "%s", from_env);
 	else if (paths_default_db(path, sizeof path) != 0) {
-		fputs("storykiosk: no HOME or XDG_DATA_HOME to keep the queue in; use --db PATH.\n", stderr);
+		snprintf(problem, problem_len,
+			 "storykiosk: no HOME or XDG_DATA_HOME to keep the queue in; use --db PATH.\n");
 		*status = EXIT_CONFIG;
 		return NULL;
 	}
 	char err[1024];
-	int problem = 0;
-	store *queue = store_open_checked(path, &problem, err, sizeof err);
+	int trouble = 0;
+	store *queue = store_open_checked(path, &trouble, err, sizeof err);
 	if (queue == NULL) {
-		int damaged = problem == STORE_DAMAGED;
-		fprintf(stderr, "storykiosk: %s\n%s Call IT; %s\n", err,
-			damaged ? "The queue file is damaged." :
-			problem == STORE_READ_ONLY ? "The queue file cannot be written." :
-						     "The queue could not be opened.",
-			damaged ? "do not delete the file: the stories in it may still be recovered."
-				: "nothing in it has been changed.");
+		int damaged = trouble == STORE_DAMAGED;
+		snprintf(problem, problem_len, "storykiosk: %s\n%s Call IT; %s\n", err,
+			 damaged ? "The queue file is damaged." :
+			 trouble == STORE_READ_ONLY ? "The queue file cannot be written." :
+						      "The queue could not be opened.",
+			 damaged ? "do not delete the file: the stories in it may still be recovered."
+				 : "nothing in it has been changed.");
 		*status = damaged ? EXIT_IOERR : EXIT_CANTCREAT;
 	}
 	return queue;
@@ -252,9 +255,9 @@ static int load_word_lists(validate_wordlists **words, char *err, size_t errlen)
 	return *words == NULL ? EXIT_DATAERR : EXIT_OK;
 }
 
-/* Before the screen opens: settings, the file's health, old drafts, and a PIN
- * for kiosk mode. Each problem is said plainly on stderr. */
-static int prepare_kiosk(const options *opt, store *queue, config *settings, seal_key **key)
+/* Before the screen opens: the settings, and a PIN for kiosk mode. Each
+ * problem is said plainly on stderr. */
+static int load_kiosk_settings(const options *opt, config *settings)
 {
 	char err[1024];
 	if (config_load(settings, opt->config_path, err, sizeof err) != 0) {
@@ -268,22 +271,6 @@ static int prepare_kiosk(const options *opt, store *queue, config *settings, sea
 		      "(as the user the kiosk runs as).\n", stderr);
 		return EXIT_CONFIG;
 	}
-	/* A damaged queue is reported, never written over. */
-	if (store_check(queue) != 0) {
-		fprintf(stderr, "storykiosk: %s. %s Call IT; do not delete the file: the stories in "
-			"it may still be recovered.\n", store_error(queue), store_problem(queue));
-		return EXIT_IOERR;
-	}
-	if (settings->public_key != NULL) {
-		*key = seal_load_public(settings->public_key, err, sizeof err);
-		if (*key == NULL) {
-			fprintf(stderr, "storykiosk: public_key: %s\n", err);
-			return EXIT_CONFIG;
-		}
-		store_set_seal_key(queue, *key);
-	}
-	if (draft_expire(queue, settings->draft_expiry_seconds) < 0)
-		fprintf(stderr, "storykiosk: old drafts could not be removed: %s\n", store_error(queue));
 	return EXIT_OK;
 }
 
@@ -291,30 +278,68 @@ static int prepare_kiosk(const options *opt, store *queue, config *settings, sea
  * (said on stderr after the terminal is given back). */
 typedef struct {
 	const options *opt;
+	const config *settings;
 	const char *data_dir;
-	char problem[1100];
+	char problem[1400];
+	char warning[1100];
+	store *queue;
+	seal_key *key;
 	catalogue *services;
 	validate_wordlists *words;
 	detect_lists *checks;
 } capture_rest;
 
-/* ui_context.load_rest: the services, the username word lists and the story
- * checks, which no screen needs before the services step. */
+/* The queue, its health, the sealing key and expired drafts. */
+static int prepare_queue(capture_rest *rest)
+{
+	int status = EXIT_OK;
+	rest->queue = open_queue(rest->opt, &status, rest->problem, sizeof rest->problem);
+	if (rest->queue == NULL)
+		return status;
+	/* A damaged queue is reported, never written over. */
+	if (store_check(rest->queue) != 0) {
+		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s. %s Call IT; do not delete "
+			 "the file: the stories in it may still be recovered.\n",
+			 store_error(rest->queue), store_problem(rest->queue));
+		return EXIT_IOERR;
+	}
+	if (rest->settings->public_key != NULL) {
+		char err[1024];
+		rest->key = seal_load_public(rest->settings->public_key, err, sizeof err);
+		if (rest->key == NULL) {
+			snprintf(rest->problem, sizeof rest->problem, "storykiosk: public_key: %s\n", err);
+			return EXIT_CONFIG;
+		}
+		store_set_seal_key(rest->queue, rest->key);
+	}
+	if (draft_expire(rest->queue, rest->settings->draft_expiry_seconds) < 0)
+		snprintf(rest->warning, sizeof rest->warning,
+			 "storykiosk: old drafts could not be removed: %s\n", store_error(rest->queue));
+	return EXIT_OK;
+}
+
+/* ui_context.load_rest: everything no screen needs before sign-in is done:
+ * the queue, the services, the username word lists and the story checks. A
+ * queue of any length then costs the first screen nothing. */
 static int load_capture_rest(ui_context *ctx)
 {
 	capture_rest *rest = ctx->loader;
 	char path[4300], err[1024];
+	int status = prepare_queue(rest);
+	if (status != EXIT_OK)
+		return status;
+	ctx->queue = rest->queue;
 	if (rest->opt->services_path)
 		snprintf(path, sizeof path, "%s", rest->opt->services_path);
 	else
 		snprintf(path, sizeof path, "%s/data/services.txt", rest->data_dir);
 	rest->services = catalogue_load(path, err, sizeof err);
 	if (rest->services == NULL) {
-		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s\n", err);
 		return status_for_load_error(path);
 	}
 	if (load_word_lists(&rest->words, err, sizeof err) != EXIT_OK) {
-		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s\n", err);
 		return EXIT_DATAERR;
 	}
 	char swearing[4300], safeguarding[4300], safety[4300];
@@ -326,7 +351,7 @@ static int load_capture_rest(ui_context *ctx)
 		 ctx->form->safety_phrases ? ctx->form->safety_phrases : "safety-incident-phrases.txt");
 	rest->checks = detect_lists_load(swearing, safeguarding, safety, err, sizeof err);
 	if (rest->checks == NULL) {
-		snprintf(rest->problem, sizeof rest->problem, "%s", err);
+		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s\n", err);
 		return EXIT_DATAERR;
 	}
 	ctx->services = rest->services;
@@ -335,7 +360,7 @@ static int load_capture_rest(ui_context *ctx)
 	return EXIT_OK;
 }
 
-static int run_capture(const options *opt, store *queue)
+static int run_capture(const options *opt)
 {
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fputs("storykiosk: the kiosk needs a terminal. To read the queue, use list, show or export.\n",
@@ -358,19 +383,21 @@ static int run_capture(const options *opt, store *queue)
 
 	config settings;
 	config_defaults(&settings);
-	seal_key *key = NULL;
-	capture_rest rest = { .opt = opt, .data_dir = data_dir };
-	int status = prepare_kiosk(opt, queue, &settings, &key);
+	capture_rest rest = { .opt = opt, .settings = &settings, .data_dir = data_dir };
+	int status = load_kiosk_settings(opt, &settings);
 	if (status == EXIT_OK) {
-		ui_context ctx = { .form = guide, .queue = queue, .settings = &settings,
-				   .load_rest = load_capture_rest, .loader = &rest };
+		ui_context ctx = { .form = guide, .settings = &settings, .load_rest = load_capture_rest,
+				   .loader = &rest };
 		status = ui_capture(&ctx);
-		if (rest.problem[0] != '\0')
-			fprintf(stderr, "storykiosk: %s\n", rest.problem);
+		fputs(rest.problem, stderr);
+		fputs(rest.warning, stderr);
 	}
 	detect_lists_free(rest.checks);
-	store_set_seal_key(queue, NULL);
-	seal_key_free(key);
+	if (rest.queue != NULL) {
+		store_set_seal_key(rest.queue, NULL);
+		store_close(rest.queue);
+	}
+	seal_key_free(rest.key);
 	config_free(&settings);
 	validate_wordlists_free(rest.words);
 	catalogue_free(rest.services);
@@ -752,12 +779,15 @@ int main(int argc, char **argv)
 #endif
 	if (ensure_utf8_locale() != 0)
 		return EXIT_CONFIG;
-	store *queue = open_queue(&opt, &status);
-	if (queue == NULL)
-		return status;
 	if (strcmp(opt.command, "capture") == 0)
-		status = run_capture(&opt, queue);
-	else if (strcmp(opt.command, "export") == 0)
+		return run_capture(&opt);
+	char problem[1400];
+	store *queue = open_queue(&opt, &status, problem, sizeof problem);
+	if (queue == NULL) {
+		fputs(problem, stderr);
+		return status;
+	}
+	if (strcmp(opt.command, "export") == 0)
 		status = run_export(&opt, queue);
 	else if (strcmp(opt.command, "import") == 0)
 		status = run_import(&opt, queue);

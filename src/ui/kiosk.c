@@ -1951,9 +1951,6 @@ int ui_capture(ui_context *ctx)
 	install_signals();
 	ui_init();
 	end_shift(&k);
-	if (store_seal_key(ctx->queue) == NULL)
-		set_message(&k, LOOK_WARNING, "Note for IT: email addresses and postcodes are stored "
-			    "unsealed on this terminal (no public_key in storykiosk.conf).");
 	/* Sign-in first; keys typed meanwhile wait in the terminal. */
 	draw(&k);
 	if (ctx->load_rest != NULL) {
@@ -1963,6 +1960,9 @@ int ui_capture(ui_context *ctx)
 			return status;
 		}
 	}
+	if (store_seal_key(ctx->queue) == NULL)
+		set_message(&k, LOOK_WARNING, "Note for IT: email addresses and postcodes are stored "
+			    "unsealed on this terminal (no public_key in storykiosk.conf).");
 	k.matches = calloc(ctx->services->n_services + 1, sizeof *k.matches);
 	if (k.matches == NULL)
 		fatal("out of memory");

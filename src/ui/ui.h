@@ -10,8 +10,8 @@
 #include "store.h"
 #include "validate.h"
 
-/* Everything the kiosk works with. The form, queue and settings are ready
- * before the screen opens; services, words and checks may be left NULL for
+/* Everything the kiosk works with. The form and settings are ready before the
+ * screen opens; the queue, services, words and checks may be left NULL for
  * load_rest to fill in once the first screen is up. */
 typedef struct ui_context {
 	const form *form;
