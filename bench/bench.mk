@@ -13,13 +13,14 @@ BENCH_PKG_CONFIG ?= pkg-config
 BENCH_CFLAGS ?= -O2 -g -Wall -Wextra
 BENCH_NCURSES = $(shell $(BENCH_PKG_CONFIG) --cflags --libs ncursesw 2>/dev/null)
 BENCH_SQLITE = $(shell $(BENCH_PKG_CONFIG) --cflags --libs sqlite3 2>/dev/null)
-# The libraries the kiosk links, for the "floor with the kiosk's libraries" diagnostic.
-BENCH_KIOSK_LIBS = $(shell $(BENCH_PKG_CONFIG) --libs ncursesw sqlite3 uuid libpq libcurl libsodium 2>/dev/null)
+# The libraries the kiosk links, linked the same way (the main Makefile's
+# UI_LIBS and CORE_LIBS), for the "floor with the kiosk's libraries" diagnostic.
+BENCH_KIOSK_LIBS = $(UI_LIBS) $(CORE_LIBS)
 BENCH_TOOLS = $(BENCH_BUILD)/ptyrun $(BENCH_BUILD)/floor $(BENCH_BUILD)/floor_libs \
 	$(BENCH_BUILD)/floor_commit $(BENCH_BUILD)/intake_min $(BENCH_BUILD)/runstat
 
 bench: bench-deps $(BENCH_TOOLS)
-	@$(MAKE) --no-print-directory -s storykiosk
+	@$(MAKE) --no-print-directory -s storykiosk storykiosk-sync
 	@bash bench/bench.sh
 
 bench-deps:

@@ -350,8 +350,8 @@ def bench_startup(q_empty, q_big):
                         "library constructors, no work)", "%s (min %s, max %s)" % (
                             fmt_time(v[0]), fmt_time(v[1]), fmt_time(v[2]))))
     fl = summary(t["floor_libs"])
-    diagnostics.append(("the floor program linked with the kiosk's libraries (ncursesw, sqlite3, "
-                        "uuid, libpq, libcurl, libsodium)", "%s; floor alone %s" % (
+    diagnostics.append(("the floor program linked with the kiosk's libraries, as the kiosk links "
+                        "them (ncursesw; sqlite3, libsodium, uuid statically by default)", "%s; floor alone %s" % (
                             fmt_time(fl[0]), fmt_time(f[0]))))
     libs = subprocess.run(["ldd", SK], stdout=subprocess.PIPE, text=True, check=False).stdout
     diagnostics.append(("shared libraries the kiosk loads (ldd)", str(len(
