@@ -41,10 +41,12 @@ sk_start() {
 	local args="" arg
 	for arg in "$@"; do args="$args $(printf '%q' "$arg")"; done
 	for i in 1 2 3; do
+		# remain-on-exit is set in the same command list as the session, so
+		# a program that exits at once (a refusal) still leaves its pane.
 		if sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" \
-			"env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" 2>/dev/null; then
+			"env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${SK_TERM:-tmux-256color} ${SK_ENV:-} $(printf '%q' "$SK_BIN") --db $(printf '%q' "$SK_DB")$args" \
+			\; set-option -t k remain-on-exit on >/dev/null 2>&1; then
 			# Only the server failing is retried: the program has started.
-			sk_tmux set-option -t k remain-on-exit on >/dev/null 2>&1
 			return 0
 		fi
 		sleep 0.3
@@ -511,9 +513,9 @@ sk_restart_cmd() {
 		sleep 0.02
 	done
 	for i in 1 2 3; do
-		if sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" "$cmd" 2>/dev/null &&
+		if sk_tmux -f /dev/null new-session -d -s k -x "$width" -y "$height" "$cmd" \
+			\; set-option -t k remain-on-exit on >/dev/null 2>&1 &&
 		   sk_tmux has-session -t k 2>/dev/null; then
-			sk_tmux set-option -t k remain-on-exit on >/dev/null
 			return 0
 		fi
 		sleep 0.3
