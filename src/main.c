@@ -232,6 +232,25 @@ static store *open_queue(const options *opt, int *status)
 			damaged ? "do not delete the file: the stories in it may still be recovered."
 				: "nothing in it has been changed.");
 		*status = damaged ? EXIT_IOERR : EXIT_CANTCREAT;
+		return NULL;
+	}
+	/* A damaged queue is reported, never written over. The kiosk checks in
+	 * the background (its first write waits for the verdict); commands that
+	 * write wait for it here; list, show, stats, status and a plain export only
+	 * read, and do not check. */
+	const char *command = opt->command;
+	if (strcmp(command, "capture") == 0) {
+		store_check_start(queue);
+	} else if (strcmp(command, "sync") == 0 || strcmp(command, "withdraw") == 0 ||
+		   strcmp(command, "import") == 0 ||
+		   (strcmp(command, "export") == 0 && opt->mark_exported)) {
+		if (store_check(queue) != 0) {
+			fprintf(stderr, "storykiosk: %s. %s Call IT; do not delete the file: the stories "
+				"in it may still be recovered.\n", store_error(queue), store_problem(queue));
+			store_close(queue);
+			*status = EXIT_IOERR;
+			return NULL;
+		}
 	}
 	return queue;
 }
@@ -255,8 +274,9 @@ static int load_word_lists(validate_wordlists **words)
 	return EXIT_OK;
 }
 
-/* Before the screen opens: settings, the file's health, old drafts, and a PIN
- * for kiosk mode. Each problem is said plainly on stderr. */
+/* Before the screen opens: settings, old drafts, and a PIN for kiosk mode.
+ * Each problem is said plainly on stderr. (The file's health is checked in the
+ * background from open_queue; the first write waits for it.) */
 static int prepare_kiosk(const options *opt, store *queue, config *settings, seal_key **key)
 {
 	char err[1024];
@@ -270,12 +290,6 @@ static int prepare_kiosk(const options *opt, store *queue, config *settings, sea
 		fputs("storykiosk: kiosk mode needs an exit PIN: set one with 'storykiosk set-pin' "
 		      "(as the user the kiosk runs as).\n", stderr);
 		return EXIT_CONFIG;
-	}
-	/* A damaged queue is reported, never written over. */
-	if (store_check(queue) != 0) {
-		fprintf(stderr, "storykiosk: %s. %s Call IT; do not delete the file: the stories in "
-			"it may still be recovered.\n", store_error(queue), store_problem(queue));
-		return EXIT_IOERR;
 	}
 	if (settings->public_key != NULL) {
 		*key = seal_load_public(settings->public_key, err, sizeof err);
