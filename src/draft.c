@@ -1,6 +1,7 @@
 /* draft.c - saving and restoring the story in progress. A draft is replaced
  * whole in one transaction each time, so a kill at any moment leaves the
- * previous draft or the new one, never a mixture. */
+ * previous draft or the new one, never a mixture. Like every write, each waits
+ * for the queue's integrity verdict first (store_check). */
 #include "draft.h"
 
 #include <stdio.h>
@@ -49,6 +50,8 @@ int draft_save(store *st, const story *s, size_t step)
 	char now[32], step_text[24];
 	utc_at(time(NULL), now, sizeof now);
 	snprintf(step_text, sizeof step_text, "%zu", step);
+	if (store_check(st) != 0)
+		return -1;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		store_set_error(st, "saving the draft: %s", sqlite3_errmsg(db));
 		return -1;
@@ -105,6 +108,8 @@ fail:
 
 int draft_discard(store *st, const char *id)
 {
+	if (store_check(st) != 0)
+		return -1;
 	const char *values[] = { id };
 	return id ? run(st, "DELETE FROM drafts WHERE id = ?1", 1, values)
 		  : run(st, "DELETE FROM drafts", 0, NULL);
@@ -238,8 +243,24 @@ long draft_expire(store *st, long max_age_seconds)
 	sqlite3 *db = store_db(st);
 	char cutoff[32];
 	utc_at(time(NULL) - max_age_seconds, cutoff, sizeof cutoff);
+	/* Look before deleting: at start-up there is normally nothing to expire,
+	 * and then nothing need wait for the integrity check. */
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM drafts WHERE updated_at < ?1)", -1,
+			       &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, cutoff, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW) {
+		store_set_error(st, "reading drafts: %s", sqlite3_errmsg(db));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	int any = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (!any)
+		return 0;
 	const char *values[] = { cutoff };
-	if (run(st, "DELETE FROM drafts WHERE updated_at < ?1", 1, values) != 0)
+	if (store_check(st) != 0 ||
+	    run(st, "DELETE FROM drafts WHERE updated_at < ?1", 1, values) != 0)
 		return -1;
 	long expired = sqlite3_changes(db);
 	/* Expired words should not linger in the WAL either. */

@@ -235,6 +235,26 @@ static store *open_queue(const options *opt, int *status, char *problem, size_t 
 			 damaged ? "do not delete the file: the stories in it may still be recovered."
 				 : "nothing in it has been changed.");
 		*status = damaged ? EXIT_IOERR : EXIT_CANTCREAT;
+		return NULL;
+	}
+	/* A damaged queue is reported, never written over. The kiosk checks in
+	 * the background (its first write waits for the verdict); commands that
+	 * write wait for it here; list, show, stats, status and a plain export only
+	 * read, and do not check. */
+	const char *command = opt->command;
+	if (strcmp(command, "capture") == 0) {
+		store_check_start(queue);
+	} else if (strcmp(command, "sync") == 0 || strcmp(command, "withdraw") == 0 ||
+		   strcmp(command, "import") == 0 ||
+		   (strcmp(command, "export") == 0 && opt->mark_exported)) {
+		if (store_check(queue) != 0) {
+			snprintf(problem, problem_len, "storykiosk: %s. %s Call IT; do not delete the file: "
+				 "the stories in it may still be recovered.\n", store_error(queue),
+				 store_problem(queue));
+			store_close(queue);
+			*status = EXIT_IOERR;
+			return NULL;
+		}
 	}
 	return queue;
 }
@@ -296,13 +316,8 @@ static int prepare_queue(capture_rest *rest)
 	rest->queue = open_queue(rest->opt, &status, rest->problem, sizeof rest->problem);
 	if (rest->queue == NULL)
 		return status;
-	/* A damaged queue is reported, never written over. */
-	if (store_check(rest->queue) != 0) {
-		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s. %s Call IT; do not delete "
-			 "the file: the stories in it may still be recovered.\n",
-			 store_error(rest->queue), store_problem(rest->queue));
-		return EXIT_IOERR;
-	}
+	/* open_queue started the integrity check in the background: the first
+	 * write waits for its verdict, so a damaged file is never written. */
 	if (rest->settings->public_key != NULL) {
 		char err[1024];
 		rest->key = seal_load_public(rest->settings->public_key, err, sizeof err);

@@ -1,14 +1,21 @@
 /* store.c - the SQLite queue. Every write is one BEGIN IMMEDIATE transaction so a
  * story is either wholly queued or not at all; WAL with synchronous=FULL makes a
- * commit survive a power cut. Export JSON comes from SQLite's JSON functions. */
+ * commit survive a power cut. Export JSON comes from SQLite's JSON functions.
+ * The file's integrity check runs in a background thread from open; every write
+ * waits for its verdict, so a damaged file is never written. */
 #include "store.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,8 +63,8 @@ static const char *const statement_sql[SQL_COUNT] = {
 	[SQL_DELETE_DRAFT] = "DELETE FROM drafts WHERE id = ?1",
 	[SQL_INSERT_FINDING] = "INSERT INTO story_findings (story_id, kind, count) VALUES (?1, ?2, ?3)",
 	[SQL_STAFF_SHARE] =
-		"SELECT count(*), coalesce(sum(posted_by_staff), 0) FROM stories"
-		" WHERE status <> 'withdrawn'",
+		"SELECT coalesce(sum(stories), 0), coalesce(sum(stories * posted_by_staff), 0)"
+		" FROM story_counts WHERE status <> 'withdrawn'",
 };
 
 static const char schema_v1[] =
@@ -193,8 +200,166 @@ static const char schema_v5[] =
 	"CREATE INDEX stories_by_staff ON stories (status, posted_by_staff);"
 	"CREATE INDEX story_services_by_service ON story_services (code, name);";
 
-/* Each entry migrates from user_version i to i + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4, schema_v5 };
+/* Version 6: running counts kept by triggers, so stats and the 5% notice read a
+ * handful of rows instead of the whole queue; the two version-5 indexes they
+ * replace go. The child tables become WITHOUT ROWID (their primary key is the
+ * table), so saving a story or a draft writes one b-tree page per table
+ * instead of two. Old tables are renamed aside, copied and dropped. */
+static const char schema_v6_counts[] =
+	"CREATE TABLE story_counts ("
+	" status TEXT NOT NULL,"
+	" posted_by_staff INTEGER NOT NULL,"
+	" stories INTEGER NOT NULL,"
+	" PRIMARY KEY (status, posted_by_staff)"
+	") WITHOUT ROWID;"
+	"INSERT INTO story_counts (status, posted_by_staff, stories)"
+	" SELECT status, posted_by_staff, count(*) FROM stories GROUP BY status, posted_by_staff;"
+	/* coded is 0 for a service not in the list (code NULL, kept as ''). */
+	"CREATE TABLE service_counts ("
+	" coded INTEGER NOT NULL,"
+	" code TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" services INTEGER NOT NULL,"
+	" PRIMARY KEY (coded, code, name)"
+	") WITHOUT ROWID;"
+	"INSERT INTO service_counts (coded, code, name, services)"
+	" SELECT code IS NOT NULL, coalesce(code, ''), name, count(*) FROM story_services"
+	" GROUP BY code IS NOT NULL, coalesce(code, ''), name;"
+	"DROP INDEX stories_by_staff;";
+
+static const char schema_v6_children[] =
+	"ALTER TABLE answers RENAME TO answers_v5;"
+	"CREATE TABLE answers ("
+	" story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" step_key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" PRIMARY KEY (story_id, step_key)"
+	") WITHOUT ROWID;"
+	"INSERT INTO answers SELECT story_id, position, step_key, value FROM answers_v5;"
+	"DROP TABLE answers_v5;"
+	"ALTER TABLE story_services RENAME TO story_services_v5;"
+	"CREATE TABLE story_services ("
+	" story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" code TEXT,"
+	" name TEXT NOT NULL,"
+	" postcode TEXT,"
+	" PRIMARY KEY (story_id, position)"
+	") WITHOUT ROWID;"
+	"INSERT INTO story_services SELECT story_id, position, code, name, postcode"
+	" FROM story_services_v5;"
+	"DROP TABLE story_services_v5;"
+	"ALTER TABLE story_findings RENAME TO story_findings_v5;"
+	"CREATE TABLE story_findings ("
+	" story_id TEXT NOT NULL REFERENCES stories (id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"
+	" count INTEGER NOT NULL CHECK (count > 0),"
+	" PRIMARY KEY (story_id, kind)"
+	") WITHOUT ROWID;"
+	"INSERT INTO story_findings SELECT story_id, kind, count FROM story_findings_v5;"
+	"DROP TABLE story_findings_v5;";
+
+static const char schema_v6_drafts[] =
+	/* Renaming a parent renames its children's references too, so the old
+	 * drafts' cascade can never reach the new tables. */
+	"ALTER TABLE drafts RENAME TO drafts_v5;"
+	"ALTER TABLE draft_answers RENAME TO draft_answers_v5;"
+	"ALTER TABLE draft_services RENAME TO draft_services_v5;"
+	"CREATE TABLE drafts ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" created_at TEXT NOT NULL,"
+	" updated_at TEXT NOT NULL,"
+	" form_name TEXT NOT NULL,"
+	" form_version TEXT NOT NULL,"
+	" operator_name TEXT NOT NULL,"
+	" operator_role TEXT NOT NULL,"
+	" step INTEGER NOT NULL,"
+	" no_postcode INTEGER NOT NULL DEFAULT 0,"
+	" no_email INTEGER NOT NULL DEFAULT 0"
+	") WITHOUT ROWID;"
+	"CREATE TABLE draft_answers ("
+	" draft_id TEXT NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,"
+	" step_key TEXT NOT NULL,"
+	" value TEXT NOT NULL,"
+	" confirmed TEXT,"
+	" PRIMARY KEY (draft_id, step_key)"
+	") WITHOUT ROWID;"
+	"CREATE TABLE draft_services ("
+	" draft_id TEXT NOT NULL REFERENCES drafts (id) ON DELETE CASCADE,"
+	" position INTEGER NOT NULL,"
+	" code TEXT,"
+	" name TEXT NOT NULL,"
+	" postcode TEXT NOT NULL DEFAULT '',"
+	" PRIMARY KEY (draft_id, position)"
+	") WITHOUT ROWID;"
+	"INSERT INTO drafts SELECT id, created_at, updated_at, form_name, form_version,"
+	" operator_name, operator_role, step, no_postcode, no_email FROM drafts_v5;"
+	"INSERT INTO draft_answers SELECT draft_id, step_key, value, confirmed FROM draft_answers_v5;"
+	"INSERT INTO draft_services SELECT draft_id, position, code, name, postcode"
+	" FROM draft_services_v5;"
+	"DROP TABLE draft_answers_v5;"
+	"DROP TABLE draft_services_v5;"
+	"DROP TABLE drafts_v5;";
+
+/* The counters' triggers come last, so the copies above do not count. */
+static const char schema_v6_triggers[] =
+	"CREATE TRIGGER story_counts_insert AFTER INSERT ON stories BEGIN"
+	" INSERT INTO story_counts (status, posted_by_staff, stories)"
+	"  VALUES (NEW.status, NEW.posted_by_staff, 1)"
+	"  ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + 1;"
+	" END;"
+	"CREATE TRIGGER story_counts_delete AFTER DELETE ON stories BEGIN"
+	" UPDATE story_counts SET stories = stories - 1"
+	"  WHERE status = OLD.status AND posted_by_staff = OLD.posted_by_staff;"
+	" END;"
+	"CREATE TRIGGER story_counts_update AFTER UPDATE OF status, posted_by_staff ON stories"
+	" WHEN OLD.status IS NOT NEW.status OR OLD.posted_by_staff IS NOT NEW.posted_by_staff BEGIN"
+	" UPDATE story_counts SET stories = stories - 1"
+	"  WHERE status = OLD.status AND posted_by_staff = OLD.posted_by_staff;"
+	" INSERT INTO story_counts (status, posted_by_staff, stories)"
+	"  VALUES (NEW.status, NEW.posted_by_staff, 1)"
+	"  ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + 1;"
+	" END;"
+	"CREATE TRIGGER service_counts_insert AFTER INSERT ON story_services BEGIN"
+	" INSERT INTO service_counts (coded, code, name, services)"
+	"  VALUES (NEW.code IS NOT NULL, coalesce(NEW.code, ''), NEW.name, 1)"
+	"  ON CONFLICT (coded, code, name) DO UPDATE SET services = services + 1;"
+	" END;"
+	"CREATE TRIGGER service_counts_delete AFTER DELETE ON story_services BEGIN"
+	" UPDATE service_counts SET services = services - 1"
+	"  WHERE coded = (OLD.code IS NOT NULL) AND code = coalesce(OLD.code, '') AND name = OLD.name;"
+	" END;"
+	"CREATE TRIGGER service_counts_update AFTER UPDATE OF code, name ON story_services BEGIN"
+	" UPDATE service_counts SET services = services - 1"
+	"  WHERE coded = (OLD.code IS NOT NULL) AND code = coalesce(OLD.code, '') AND name = OLD.name;"
+	" INSERT INTO service_counts (coded, code, name, services)"
+	"  VALUES (NEW.code IS NOT NULL, coalesce(NEW.code, ''), NEW.name, 1)"
+	"  ON CONFLICT (coded, code, name) DO UPDATE SET services = services + 1;"
+	" END;";
+
+/* Each entry migrates from user_version i to i + 1, in up to four parts (C
+ * compilers need only take string literals of 4095 bytes). */
+static const char *const migrations[][4] = {
+	{ schema_v1 }, { schema_v2 }, { schema_v3 }, { schema_v4 }, { schema_v5 },
+	{ schema_v6_counts, schema_v6_children, schema_v6_drafts, schema_v6_triggers },
+};
+
+/* What the integrity check has found so far. */
+enum verdict { VERDICT_NONE, VERDICT_PENDING, VERDICT_OK, VERDICT_BAD };
+
+/* The integrity check, run on its own read-only connection in a thread. */
+struct check {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	enum verdict verdict;    /* under lock */
+	int code;                /* SQLite's code when the verdict is bad */
+	char error[256];         /* what was found, when bad */
+	atomic_int stop;         /* set at close: give up at once */
+};
+
+static int commit_gate(void *context);
 
 struct store {
 	sqlite3 *db;
@@ -202,6 +367,7 @@ struct store {
 	int code;          /* SQLite's extended result code behind the last error */
 	const seal_key *seal;  /* seal contact details to this key, or NULL */
 	sqlite3_stmt *stmt[SQL_COUNT];
+	struct check check;
 	char error[512];
 };
 
@@ -327,6 +493,29 @@ static void reference_function(sqlite3_context *ctx, int argc, sqlite3_value **a
 	sqlite3_result_text(ctx, reference, -1, SQLITE_TRANSIENT);
 }
 
+/* Run PRAGMA quick_check(1) on db: 0 when the file is sound, else -1 with what
+ * was found (or why the check could not finish) in out and SQLite's code in
+ * *code (SQLITE_CORRUPT when the check itself reported damage). */
+static int quick_check(sqlite3 *db, char *out, size_t outlen, int *code)
+{
+	sqlite3_stmt *stmt;
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK) {
+		*code = sqlite3_extended_errcode(db);
+		snprintf(out, outlen, "the queue file could not be checked (%s)", sqlite3_errmsg(db));
+		return -1;
+	}
+	int rc = sqlite3_step(stmt);
+	const unsigned char *found = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+	int ok = found != NULL && strcmp((const char *)found, "ok") == 0;
+	if (!ok) {
+		*code = rc == SQLITE_ROW ? SQLITE_CORRUPT : sqlite3_extended_errcode(db);
+		snprintf(out, outlen, "the queue file is damaged (%s)",
+			 found ? (const char *)found : sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(stmt);
+	return ok ? 0 : -1;
+}
+
 static int migrate(store *st)
 {
 	if (sqlite3_create_function(st->db, "storykiosk_reference", 1,
@@ -346,11 +535,23 @@ static int migrate(store *st)
 			  "knows %d); use the newer version", version, latest);
 		goto fail;
 	}
+	/* An upgrade rewrites much of the file: never on a damaged one. */
+	if (version > 0 && version < latest) {
+		int code = 0;
+		char found[256];
+		if (quick_check(st->db, found, sizeof found, &code) != 0) {
+			set_error(st, "%s", found);
+			st->code = code;
+			goto fail;
+		}
+	}
 	for (; version < latest; version++) {
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
-		if (exec_sql(st, migrations[version], "upgrading the queue's schema") != 0 ||
-		    exec_sql(st, pragma, "recording the schema version") != 0)
+		for (int part = 0; part < 4 && migrations[version][part] != NULL; part++)
+			if (exec_sql(st, migrations[version][part], "upgrading the queue's schema") != 0)
+				goto fail;
+		if (exec_sql(st, pragma, "recording the schema version") != 0)
 			goto fail;
 	}
 	return exec_sql(st, "COMMIT", "finishing the schema upgrade");
@@ -422,6 +623,19 @@ store *store_open_checked(const char *path, int *problem, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	if (pthread_mutex_init(&st->check.lock, NULL) != 0) {
+		free(st->path);
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (pthread_cond_init(&st->check.done, NULL) != 0) {
+		pthread_mutex_destroy(&st->check.lock);
+		free(st->path);
+		free(st);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open the queue %s: %s", path,
@@ -444,6 +658,11 @@ store *store_open_checked(const char *path, int *problem, char *err, size_t errl
 			goto fail;
 		}
 	}
+	/* Whoever writes (sync, import, export marks as well as this module),
+	 * nothing is committed before the integrity check has said the file is
+	 * sound. Callers that write wait for it first, to say why plainly; this
+	 * hook is the guarantee. */
+	sqlite3_commit_hook(st->db, commit_gate, st);
 	return st;
 fail:
 	snprintf(err, errlen, "queue %s: %s", path, st->error);
@@ -452,35 +671,142 @@ fail:
 	return NULL;
 }
 
+/* The check's thread: a read-only connection with a small cache, at a lower
+ * priority than the screen, that records its verdict and wakes any writer. */
+static int check_should_stop(void *context)
+{
+	return atomic_load(&((struct check *)context)->stop);
+}
+
+static void run_check(store *st)
+{
+	struct check *c = &st->check;
+	char found[256] = "";
+	int code = SQLITE_OK, ok = -1;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
+		snprintf(found, sizeof found, "the queue file could not be checked (%s)",
+			 db ? sqlite3_errmsg(db) : "out of memory");
+	} else {
+		sqlite3_extended_result_codes(db, 1);
+		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+		sqlite3_progress_handler(db, 10000, check_should_stop, c);
+		(void)sqlite3_exec(db, "PRAGMA cache_size = -256", NULL, NULL, NULL);
+		ok = quick_check(db, found, sizeof found, &code);
+	}
+	sqlite3_close(db);
+	pthread_mutex_lock(&c->lock);
+	c->verdict = ok == 0 ? VERDICT_OK : VERDICT_BAD;
+	c->code = code;
+	snprintf(c->error, sizeof c->error, "%s", found);
+	pthread_cond_broadcast(&c->done);
+	pthread_mutex_unlock(&c->lock);
+}
+
+static void *check_main(void *context)
+{
+#ifdef SYS_gettid
+	/* Best effort, and only for this thread: the first screen comes first. */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
+#endif
+	run_check(context);
+	return NULL;
+}
+
+/* Start the check unless it has started; call with the lock held. A thread
+ * that cannot start leaves the check to be run in the caller. */
+static void start_check_locked(store *st)
+{
+	struct check *c = &st->check;
+	if (c->verdict != VERDICT_NONE)
+		return;
+	/* Signals stay with the main thread, where the kiosk's handlers expect them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&c->thread, NULL, check_main, st) == 0)
+		c->verdict = VERDICT_PENDING;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void store_check_start(store *st)
+{
+	pthread_mutex_lock(&st->check.lock);
+	start_check_locked(st);
+	pthread_mutex_unlock(&st->check.lock);
+}
+
+/* Wait for the verdict (running the check here if it could not be started in
+ * the background). 0 sound, or -1 with code and message in c. */
+static int wait_for_verdict(store *st, int *code, char *found, size_t foundlen)
+{
+	struct check *c = &st->check;
+	pthread_mutex_lock(&c->lock);
+	start_check_locked(st);
+	if (c->verdict == VERDICT_NONE) {
+		pthread_mutex_unlock(&c->lock);
+		c->thread = pthread_self();
+		run_check(st);
+		pthread_mutex_lock(&c->lock);
+	}
+	while (c->verdict == VERDICT_PENDING)
+		pthread_cond_wait(&c->done, &c->lock);
+	int ok = c->verdict == VERDICT_OK;
+	if (!ok) {
+		*code = c->code;
+		snprintf(found, foundlen, "%s", c->error);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return ok ? 0 : -1;
+}
+
 int store_check(store *st)
 {
-	sqlite3_stmt *stmt;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK) {
-		set_error(st, "checking the queue: %s", sqlite3_errmsg(st->db));
-		return -1;
-	}
-	int rc = sqlite3_step(stmt);
-	int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), "ok") == 0;
-	if (!ok) {
-		if (rc == SQLITE_ROW)
-			st->code = SQLITE_CORRUPT;
-		snprintf(st->error, sizeof st->error, "the queue file is damaged (%s)",
-			 rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : sqlite3_errmsg(st->db));
-		if (rc != SQLITE_ROW)
-			st->code = sqlite3_extended_errcode(st->db);
-	}
-	sqlite3_finalize(stmt);
-	return ok ? 0 : -1;
+	int code = SQLITE_OK;
+	char found[256];
+	if (wait_for_verdict(st, &code, found, sizeof found) == 0)
+		return 0;
+	snprintf(st->error, sizeof st->error, "%s", found);
+	st->code = code;
+	return -1;
+}
+
+/* The commit hook: a non-zero return turns the COMMIT into a ROLLBACK. */
+static int commit_gate(void *context)
+{
+	int code;
+	char found[256];
+	return wait_for_verdict(context, &code, found, sizeof found) != 0;
 }
 
 void store_close(store *st)
 {
 	if (st == NULL)
 		return;
+	struct check *c = &st->check;
+	pthread_mutex_lock(&c->lock);
+	enum verdict verdict = c->verdict;
+	pthread_mutex_unlock(&c->lock);
+	if (verdict != VERDICT_NONE) {
+		atomic_store(&c->stop, 1);
+		if (!pthread_equal(c->thread, pthread_self()))
+			pthread_join(c->thread, NULL);
+		pthread_mutex_lock(&c->lock);
+		verdict = c->verdict;
+		pthread_mutex_unlock(&c->lock);
+	}
 	for (int i = 0; i < SQL_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
-	if (st->db != NULL)
+	if (st->db != NULL) {
+		/* Closing the last connection copies the WAL into the file: not into
+		 * one that is damaged, or that the check never finished with. */
+		if (verdict == VERDICT_BAD || verdict == VERDICT_PENDING)
+			sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		sqlite3_close(st->db);
+	}
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->done);
 	free(st->path);
 	free(st);
 }
@@ -620,6 +946,8 @@ int store_save_story(store *st, const story *s)
 		set_error(st, "a story is only queued once consent is given");
 		return -1;
 	}
+	if (store_check(st) != 0)
+		return -1;
 	char now[32];
 	utc_now(now, sizeof now);
 	if (run_statement(st, SQL_BEGIN, "starting to save") != 0)
@@ -962,8 +1290,11 @@ int store_export_jsonl(store *st, FILE *out)
 
 int store_stats(store *st, FILE *out)
 {
+	/* The running counts (schema version 6), not a scan of the queue. Counts
+	 * that fell to 0 stay as rows and are left out, as GROUP BY would. */
 	sqlite3_stmt *stmt = prepare_report(st,
-		"SELECT status, count(*) FROM stories GROUP BY status ORDER BY status");
+		"SELECT status, sum(stories) FROM story_counts GROUP BY status"
+		" HAVING sum(stories) > 0 ORDER BY status");
 	if (stmt == NULL)
 		return -1;
 	int rc;
@@ -979,8 +1310,8 @@ int store_stats(store *st, FILE *out)
 		return -1;
 
 	stmt = prepare_report(st,
-		"SELECT coalesce(code, '(not in the list)'), name, count(*) FROM story_services"
-		" GROUP BY code, name ORDER BY count(*) DESC, name");
+		"SELECT CASE WHEN coded THEN code ELSE '(not in the list)' END, name, services"
+		" FROM service_counts WHERE services > 0 ORDER BY services DESC, name, coded, code");
 	if (stmt == NULL)
 		return -1;
 	fputs("\nStories by service\n", out);

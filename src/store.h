@@ -8,7 +8,7 @@
 #include "story.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* An open queue file. */
 typedef struct store store;
@@ -62,15 +62,22 @@ const char *store_error(const store *st);
  * ("The disk holding the queue is full."). */
 const char *store_problem(const store *st);
 
-/* Check the file's integrity (PRAGMA quick_check); 0, or -1 with the damage
- * described in store_error. */
+/* Start checking the file's integrity (PRAGMA quick_check) in the background,
+ * on a connection of its own; harmless if it has started already. */
+void store_check_start(store *st);
+
+/* The integrity check's verdict, waiting for it (and starting it if need be):
+ * 0 sound, or -1 with the damage described in store_error (store_problem then
+ * says the file is damaged). Nothing is ever committed to a file before its
+ * verdict, nor to one found damaged; every write waits for this. */
 int store_check(store *st);
 
 /* Save a consented story and its audit row, and remove its draft, in one
- * transaction; 0 or -1. */
+ * transaction (after the integrity verdict); 0 or -1. */
 int store_save_story(store *st, const story *s);
 
-/* How many stories are queued in all, and how many were posted by staff. 0 or -1. */
+/* How many stories are queued in all (not withdrawn), and how many were posted
+ * by staff, from the running counts. 0 or -1. */
 int store_staff_posted_share(store *st, long *staff_posted, long *total);
 
 /* Print one line per story (id, date, services, status; no contact details),

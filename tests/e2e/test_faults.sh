@@ -90,9 +90,10 @@ fi
 sk_case "a file-size limit (ulimit -f) on the kiosk: no crash (SIGXFSZ), a message to call IT, the story stays on screen"
 rm -rf "$SK_DIR/queue"
 sk_cli list >/dev/null
-# 150 KiB (dash counts ulimit -f in 512-byte blocks): the queue file fits,
-# its write-ahead log outgrows it while the story is typed.
-sk_start_sh 80 24 "ulimit -f 300"
+# The queue file's size and 16 KiB more (dash counts ulimit -f in 512-byte
+# blocks): the queue file fits, its write-ahead log outgrows it while the
+# story is typed, whatever the schema's size.
+sk_start_sh 80 24 "ulimit -f $(( $(stat -c %s "$SK_DB") / 512 + 32 ))"
 if story_to_consent "Limitmarker" any-draft; then
 	sk_keys y Enter
 	# Either the message or the kiosk's end, whichever comes first.
@@ -164,15 +165,16 @@ chmod 0755 "$RO_DIR"
 
 # ---------------------------------------------------------------------------
 # Three kinds of damage: a b-tree page in the middle, the file's header, and a
-# file that was never a database. PRAGMA quick_check (or opening) finds each.
-for damage in page header text; do
-	sk_case "a damaged queue ($damage): the kiosk refuses to start, says the file is damaged and to call IT, exits 74, and does not change a byte"
-	SK_DB=$SK_DIR/q-$damage/queue.db
+# file that was never a database. Opening finds the last two; PRAGMA
+# quick_check finds the first, in the background while the first screen is up.
+# Make a queue of 40 stories at SK_DB and damage it as $1 says.
+damaged_queue() {
 	mkdir -p "$(dirname "$SK_DB")"
+	rm -f "$SK_DB" "$SK_DB-wal" "$SK_DB-shm"
 	"$SK_PY" "$MAKE_QUEUE" "$SK_DB" 40 --seed 3 >/dev/null
 	sk_sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 	rm -f "$SK_DB-wal" "$SK_DB-shm"
-	case $damage in
+	case $1 in
 	page)   "$SK_PY" -c '
 import sys
 with open(sys.argv[1], "r+b") as f:
@@ -184,6 +186,12 @@ with open(sys.argv[1], "r+b") as f:
     f.write(b"GARBAGE!" * 12)' "$SK_DB" ;;
 	text)   for i in $(seq 1 300); do echo "line $i of a file that is not a queue"; done >"$SK_DB" ;;
 	esac
+}
+
+for damage in header text; do
+	sk_case "a damaged queue ($damage): the kiosk refuses to start, says the file is damaged and to call IT, exits 74, and does not change a byte"
+	SK_DB=$SK_DIR/q-$damage/queue.db
+	damaged_queue $damage
 	before=$(sha "$SK_DB")
 	sk_respawn
 	sk_eq "exit status" "$(sk_wait_exit)" 74
@@ -193,6 +201,44 @@ with open(sys.argv[1], "r+b") as f:
 	sk_eq "the file's bytes" "$(sha "$SK_DB")" "$before"
 	sk_end_case
 done
+
+sk_case "a damaged queue (page): the kiosk opens at once; the first write (a draft, then Yes at consent) says the file is damaged and to call IT, the story stays on screen, and not a byte of the file changes, even after the kiosk is ended"
+SK_DB=$SK_DIR/q-page/queue.db
+damaged_queue page
+before=$(sha "$SK_DB")
+[ "$(sk_sql "PRAGMA quick_check(1)" 2>&1)" != ok ] || sk_fail "the damage was not found by quick_check"
+sk_respawn
+sk_sign_in "Sam Carter"
+sk_fill_story "Damagemarker the nurses were kind."
+sk_keys y Enter
+sk_wait_flat "damaged"
+sk_wait_flat "Call IT"
+sk_wait "Your consent"
+sk_absent "Story reference:"
+sk_eq "the file's bytes while the kiosk runs" "$(sha "$SK_DB")" "$before"
+# The story is all still there: the review shows it.
+sk_keys C-p
+sk_wait "Check your story"
+sk_wait "Damagemarker the nurses were kind."
+# Ended by the system: it tries to keep the draft, which must be refused too,
+# and closing must not fold the WAL into the damaged file.
+pid=$(sk_kiosk_pid)
+kill -TERM "$pid"
+sk_wait_pid_gone "$pid"
+sk_eq "the file's bytes after the kiosk ended" "$(sha "$SK_DB")" "$before"
+sk_end_case
+
+sk_case "a damaged queue (page): commands that write (withdraw, sync, import, export --mark-exported) say it is damaged and to call IT, exit 74, and change nothing; list still reads it"
+for cmd in "withdraw 2222-2222" "sync" "import /dev/null" "export --mark-exported --output $SK_DIR/out.jsonl"; do
+	# shellcheck disable=SC2086
+	out=$(sk_cli $cmd 2>&1)
+	status=$?
+	sk_eq "exit status of $cmd" "$status" 74
+	grep -qi "damaged" <<<"$out" || sk_fail "$cmd: the message does not say the file is damaged: $out"
+	grep -qF "Call IT" <<<"$out" || sk_fail "$cmd: the message does not say to call IT: $out"
+	sk_eq "the file's bytes after $cmd" "$(sha "$SK_DB")" "$before"
+done
+sk_end_case
 SK_DB=$QUEUE_DB
 
 # ---------------------------------------------------------------------------
