@@ -608,12 +608,14 @@ def bench_reports(q_big):
     add_row("`list` (every story, to /dev/null) with %s stories" % format(BIG, ","), *fl, "-", "-",
             "(no budget: shows what a first page saves)", None)
     # Each stats query on its own, with the same library, for the diagnosis.
+    # These are the queries src/store.c runs (schema v6: the running counts).
     queries = [
-        ("by status", "SELECT status, count(*) FROM stories GROUP BY status ORDER BY status"),
-        ("by service", "SELECT coalesce(code, '(not in the list)'), name, count(*) FROM story_services"
-                       " GROUP BY coalesce(code, name) ORDER BY count(*) DESC, name"),
-        ("staff share", "SELECT count(*), coalesce(sum(posted_by_staff), 0) FROM stories"
-                        " WHERE status <> 'withdrawn'"),
+        ("by status", "SELECT status, sum(stories) FROM story_counts GROUP BY status"
+                      " HAVING sum(stories) > 0 ORDER BY status"),
+        ("by service", "SELECT CASE WHEN coded THEN code ELSE '(not in the list)' END, name, services"
+                       " FROM service_counts WHERE services > 0 ORDER BY services DESC, name, coded, code"),
+        ("staff share", "SELECT coalesce(sum(stories), 0), coalesce(sum(stories * posted_by_staff), 0)"
+                        " FROM story_counts WHERE status <> 'withdrawn'"),
     ]
     parts = []
     for label, sql in queries:
