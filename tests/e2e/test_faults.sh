@@ -195,6 +195,8 @@ for damage in header text; do
 	before=$(sha "$SK_DB")
 	sk_respawn
 	sk_eq "exit status" "$(sk_wait_exit)" 74
+	# The exit can be seen (a zombie) before tmux has read the last output.
+	sk_poll_for sk_pane_all "Call IT" 5 " (after the exit)"
 	text=$(sk_pane_all)
 	grep -qi "damaged" <<<"$text" || sk_fail "the message does not say the file is damaged: $text"
 	grep -qF "Call IT" <<<"$text" || sk_fail "the message does not say to call IT: $text"

@@ -41,11 +41,11 @@ enter_pin() {
 sk_case "--kiosk (or kiosk = yes) without an exit PIN refuses to start: exit 78, and says to run set-pin"
 sk_respawn --kiosk
 sk_eq "exit status with --kiosk" "$(sk_wait_exit)" 78
-sk_pane_all | grep -qF "storykiosk set-pin" || sk_fail "no mention of set-pin: $(sk_pane_all)"
+sk_poll_for sk_pane_all "storykiosk set-pin" 5 " (after the exit)"
 sk_conf "$SK_DIR/nopin.conf" "kiosk = yes"
 sk_respawn --config "$SK_DIR/nopin.conf"
 sk_eq "exit status with kiosk = yes" "$(sk_wait_exit)" 78
-sk_pane_all | grep -qF "storykiosk set-pin" || sk_fail "no mention of set-pin: $(sk_pane_all)"
+sk_poll_for sk_pane_all "storykiosk set-pin" 5 " (after the exit)"
 # Refused before the queue is even opened: nothing is created.
 [ -e "$SK_DB" ] && sk_fail "the refused kiosk created its queue file"
 sk_end_case
