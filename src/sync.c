@@ -21,6 +21,12 @@
 #include "exitcode.h"
 
 #define PROGRESS_THRESHOLD 100
+/* Stories in one step for a target that splits steps into batches itself:
+ * few enough that the records held stay small, many enough that the
+ * queue's fsyncs are few. */
+#define SYNC_STEP_STORIES 500
+/* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
+#define SYNC_CACHE_KIB "1024"
 #define STALE_SECONDS (24 * 3600)
 
 /* One sync run's state: the queue, the target, and the prepared statements. */
@@ -153,10 +159,12 @@ static int prepare_all(sync_run_state *run)
 {
 	char due_sql[8192];
 	/* The ids are picked first, through the consent-order index, so JSON is
-	 * built only for the batch, not for every due story on every batch. */
+	 * built only for the batch, not for every due story on every batch. The
+	 * unary + keeps SQLite off stories_by_status: with the IN on two statuses
+	 * it would read and sort every due story for every batch. */
 	snprintf(due_sql, sizeof due_sql,
 		 "%s WHERE s.id IN (SELECT id FROM stories"
-		 "  WHERE status IN ('queued', 'failed')"
+		 "  WHERE +status IN ('queued', 'failed')"
 		 "  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
 		 "  AND (consented_at, id) > (?3, ?4)"
 		 "  ORDER BY consented_at, id LIMIT ?5)"
@@ -297,37 +305,34 @@ static long fetch_due(sync_run_state *run, int withdrawals, sync_item *items, si
 }
 
 /* Mark stories 'sending' (with a 'sent' audit row) before they leave; a story
- * withdrawn meanwhile is dropped from the batch. Returns the items kept. */
-static long mark_sending(sync_run_state *run, sync_item *items, size_t n)
+ * withdrawn meanwhile is dropped from the batch. Runs inside the caller's
+ * transaction, which must commit before any of them is sent. Returns the
+ * items kept. */
+static long mark_sending(sync_run_state *run, sync_item *items, size_t n, const char *now)
 {
-	if (exec_sql(run, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	char now[32];
-	utc_now(now, sizeof now);
-	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (items[i].withdrawal) {
-			items[kept++] = items[i];
+		if (items[i].withdrawal)
 			continue;
-		}
 		if (sqlite3_bind_text(run->mark_sending, 1, items[i].id, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    step_done(run, run->mark_sending) != 0)
-			goto fail;
+			return -1;
 		if (sqlite3_changes(run->db) == 0) {
 			free(items[i].id);
 			free(items[i].record);
+			items[i].id = items[i].record = NULL;
 			continue;
 		}
 		if (audit(run, items[i].id, now, "sent") != 0)
-			goto fail;
-		items[kept++] = items[i];
+			return -1;
 	}
-	if (exec_sql(run, "COMMIT") != 0)
-		goto fail;
+	/* Close the gaps only now, so that on failure every item is still freed once. */
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].id != NULL)
+			items[kept++] = items[i];
+	for (size_t i = kept; i < n; i++)
+		items[i].id = items[i].record = NULL;
 	return (long)kept;
-fail:
-	sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
 }
 
 static const char *outcome_name(sync_outcome outcome)
@@ -368,19 +373,15 @@ static long attempts_so_far(sync_run_state *run, const char *id)
 	return count;
 }
 
-/* Write what the target said about each item, in one transaction. */
-static int record_outcomes(sync_run_state *run, sync_item *items, size_t n)
+/* Write what the target said about each item, inside the caller's transaction. */
+static int record_outcomes(sync_run_state *run, sync_item *items, size_t n, time_t now_time,
+			   const char *now)
 {
-	if (exec_sql(run, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	char now[32];
-	time_t now_time = time(NULL);
-	utc_at(now_time, now, sizeof now);
 	for (size_t i = 0; i < n; i++) {
 		sync_item *item = &items[i];
 		int taken = item->outcome == SYNC_DELIVERED || item->outcome == SYNC_ALREADY_THERE;
 		if (record_attempt(run, item, now) != 0)
-			goto fail;
+			return -1;
 		if (taken) {
 			sqlite3_stmt *stmt = item->withdrawal ? run->withdrawal_done : run->story_done;
 			if (sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -388,11 +389,11 @@ static int record_outcomes(sync_run_state *run, sync_item *items, size_t n)
 			     (sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
 			      sqlite3_bind_text(stmt, 3, run->target_label, -1, SQLITE_STATIC) != SQLITE_OK)) ||
 			    step_done(run, stmt) != 0)
-				goto fail;
+				return -1;
 			const char *event = item->withdrawal ? "withdrawal delivered"
 				: item->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
 			if (audit(run, item->id, now, event) != 0)
-				goto fail;
+				return -1;
 			if (item->outcome == SYNC_DELIVERED)
 				run->summary->delivered++;
 			else
@@ -408,16 +409,33 @@ static int record_outcomes(sync_run_state *run, sync_item *items, size_t n)
 			if (sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) != SQLITE_OK ||
 			    sqlite3_bind_text(stmt, 2, next, -1, SQLITE_STATIC) != SQLITE_OK ||
 			    step_done(run, stmt) != 0)
-				goto fail;
+				return -1;
 			run->summary->failed++;
 		}
 	}
-	if (exec_sql(run, "COMMIT") != 0)
-		goto fail;
 	return 0;
-fail:
-	sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
+}
+
+/* One transaction (one fsync): what the target said about the step just sent
+ * (done, or NULL), and the next step (next, or NULL) marked 'sending'. Sets
+ * *kept to how many of next are still to be sent. */
+static int change_states(sync_run_state *run, sync_item *done, size_t ndone, sync_item *next,
+			 size_t nnext, size_t *kept)
+{
+	if (exec_sql(run, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	char now[32];
+	time_t now_time = time(NULL);
+	utc_at(now_time, now, sizeof now);
+	long marked = 0;
+	if ((done != NULL && record_outcomes(run, done, ndone, now_time, now) != 0) ||
+	    (next != NULL && (marked = mark_sending(run, next, nnext, now)) < 0) ||
+	    exec_sql(run, "COMMIT") != 0) {
+		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	*kept = (size_t)marked;
+	return 0;
 }
 
 static void show_progress(sync_run_state *run)
@@ -456,49 +474,93 @@ static long count_due(sync_run_state *run, const char *sql)
 	return count;
 }
 
-/* Send everything due of one kind; returns how the run should go on, or -1. */
+/* How many items one step takes: a step's state changes are one local
+ * transaction each way. A target that can take many batches at once (start)
+ * gets steps of several batches, each still its own transaction there. */
+static size_t step_size(const sync_run_state *run)
+{
+	size_t batch = (size_t)run->cfg->batch_size;
+	if (run->target != NULL && run->ops->start != NULL && batch < SYNC_STEP_STORIES)
+		return SYNC_STEP_STORIES;
+	return batch;
+}
+
+/* Send everything due of one kind, a step at a time. While the target works
+ * on one step, the next is read from the queue; once the target has answered,
+ * one transaction records the answers and marks the next step 'sending'.
+ * Returns 0, or -1 when the queue could not be read or updated. */
 static int deliver_all(sync_run_state *run, int withdrawals, sync_run_status *status,
 		       char *err, size_t errlen)
 {
-	size_t cap = (size_t)run->cfg->batch_size;
-	sync_item *items = calloc(cap, sizeof *items);
-	if (items == NULL) {
+	size_t cap = step_size(run);
+	sync_item *items = calloc(cap, sizeof *items), *next = calloc(cap, sizeof *next);
+	if (items == NULL || next == NULL) {
+		free(items);
+		free(next);
 		store_set_error(run->st, "out of memory");
 		return -1;
 	}
 	char last_time[32] = "", last_id[64] = "";
+	size_t n = 0, nnext = 0;
 	int rc = 0;
-	while (*status == SYNC_RUN_GO_ON) {
-		long n = fetch_due(run, withdrawals, items, cap, last_time, sizeof last_time,
-				   last_id, sizeof last_id);
-		if (n <= 0) {
-			rc = (int)(n < 0 ? -1 : 0);
-			break;
-		}
-		long kept = mark_sending(run, items, (size_t)n);
-		if (kept < 0) {
-			free_items(items, (size_t)n);
-			rc = -1;
-			break;
+	int overlap = run->target != NULL && run->ops->start != NULL;
+	long got = fetch_due(run, withdrawals, items, cap, last_time, sizeof last_time, last_id,
+			     sizeof last_id);
+	if (got < 0) {
+		rc = -1;
+	} else if (got > 0 && change_states(run, NULL, 0, items, (size_t)got, &n) != 0) {
+		free_items(items, (size_t)got);
+		rc = -1;
+	}
+	while (rc == 0 && got > 0) {
+		/* got: how many were fetched, n: how many of them are 'sending'. */
+		if (overlap && n > 0)
+			run->ops->start(run->target, items, n);
+		/* The next step is read while the target is busy with this one. */
+		long got_next = 0;
+		if (overlap) {
+			got_next = fetch_due(run, withdrawals, next, cap, last_time, sizeof last_time,
+					     last_id, sizeof last_id);
+			if (got_next < 0)
+				rc = -1;
 		}
 		if (run->target != NULL) {
-			*status = run->ops->send(run->target, items, (size_t)kept, err, errlen);
+			if (n > 0)
+				*status = run->ops->send(run->target, items, n, err, errlen);
 		} else {
 			/* The target could not be reached at all: each due story still gets
 			 * its attempt on record, and its backoff. */
-			for (long i = 0; i < kept; i++)
+			for (size_t i = 0; i < n; i++)
 				snprintf(items[i].message, sizeof items[i].message, "%s", err);
 		}
-		int recorded = record_outcomes(run, items, (size_t)kept);
-		free_items(items, (size_t)kept);
-		if (recorded != 0) {
-			rc = -1;
-			break;
+		if (!overlap && rc == 0 && *status == SYNC_RUN_GO_ON) {
+			got_next = fetch_due(run, withdrawals, next, cap, last_time, sizeof last_time,
+					     last_id, sizeof last_id);
+			if (got_next < 0)
+				rc = -1;
 		}
-		run->done += n;
+		if (rc != 0 || *status != SYNC_RUN_GO_ON) {
+			/* Only what was sent is recorded; the next step was never marked. */
+			free_items(next, got_next > 0 ? (size_t)got_next : 0);
+			got_next = 0;
+		}
+		nnext = 0;
+		if (change_states(run, items, n, got_next > 0 ? next : NULL,
+				  got_next > 0 ? (size_t)got_next : 0, &nnext) != 0) {
+			free_items(next, got_next > 0 ? (size_t)got_next : 0);
+			rc = -1;
+		}
+		free_items(items, n);
+		run->done += got;
 		show_progress(run);
+		sync_item *swap = items;
+		items = next;
+		next = swap;
+		got = got_next;
+		n = nnext;
 	}
 	free(items);
+	free(next);
 	return rc;
 }
 
@@ -608,7 +670,10 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 
 	/* A story left 'sending' by a run that died may or may not have arrived:
 	 * send it again; the target's UUID key makes the second copy harmless. */
-	if (exec_sql(&run, "UPDATE stories SET status = 'queued' WHERE status = 'sending'") != 0 ||
+	/* The run reads each story once, in order: a small page cache does, and
+	 * keeps the sync's memory flat however long the queue. */
+	if (exec_sql(&run, "PRAGMA cache_size = -" SYNC_CACHE_KIB) != 0 ||
+	    exec_sql(&run, "UPDATE stories SET status = 'queued' WHERE status = 'sending'") != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
 	run.total_due = count_due(&run,

@@ -1,9 +1,12 @@
 /* sync_pg.c - the PostgreSQL delivery target: one table, keyed on the story's
  * UUID, shared by every terminal. A batch of stories goes in one statement (one
- * transaction, one round trip) with ON CONFLICT DO NOTHING, so a retry after a
- * dropped connection, or a second kiosk holding the same story, never doubles it. */
+ * transaction) with ON CONFLICT DO NOTHING, so a retry after a dropped
+ * connection, or a second kiosk holding the same story, never doubles it. The
+ * batches of a step are pipelined: sent together, answered in order. */
 #include "sync.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +28,19 @@
 
 struct sync_target {
 	PGconn *conn;
-	char *terminal; /* this kiosk's name, stored with each story; NULL: none */
+	char *terminal;    /* this kiosk's name, stored with each story; NULL: none */
+	size_t batch_size; /* stories per statement, and so per transaction */
+	int wait_ms;       /* the longest wait for the server to read or answer */
+	/* The step started and not yet collected: its items, the stories among
+	 * them (pointers into items), and how many batches are in the pipeline. */
+	sync_item *started;
+	size_t started_n;
+	sync_item **stories;
+	size_t nstories;
+	size_t queued;        /* batches sent into the pipeline */
+	int pipelined;        /* the connection is in pipeline mode */
+	char start_code[16];  /* why batches after queued were not sent */
+	char start_message[256];
 };
 
 /* What an error means for the items that met it. */
@@ -431,6 +446,10 @@ static sync_target *pg_open(const config *cfg, sync_run_status *status, char *er
 	if (target == NULL)
 		fatal("out of memory");
 	target->conn = conn;
+	target->batch_size = cfg->batch_size > 0 ? (size_t)cfg->batch_size : 200;
+	/* A statement may run for the whole statement_timeout before its error
+	 * comes back: wait a little longer than that. */
+	target->wait_ms = seconds < 2000000 ? (int)(seconds * 1000 + 5000) : -1;
 	if (cfg->terminal != NULL && (target->terminal = strdup(cfg->terminal)) == NULL)
 		fatal("out of memory");
 	return target;
@@ -488,36 +507,34 @@ static sync_run_status run_status_for(pg_fault fault, const char *code, const ch
 	return SYNC_RUN_GO_ON;
 }
 
-/* Insert n stories in one statement. Returns -1 with the fault when the
- * statement failed (no story was stored: it is one transaction). */
-static int insert_stories(sync_target *target, sync_item **stories, size_t n, char *code,
-			  size_t codelen, char *message, size_t messagelen, pg_fault *fault)
+/* One batch's statement. It answers with the positions of the stories it
+ * stored; the others were already there. Positions, not ids, so no text form
+ * of a UUID is compared. */
+static const char insert_sql[] =
+	"WITH batch AS ("
+	"  SELECT e.r, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n)),"
+	" stored AS ("
+	"  INSERT INTO storykiosk_stories (id, record, terminal)"
+	"  SELECT (batch.r->>'id')::uuid, batch.r, $2 FROM batch ORDER BY batch.n"
+	"  ON CONFLICT (id) DO NOTHING RETURNING id)"
+	" SELECT batch.n FROM batch JOIN stored ON stored.id = (batch.r->>'id')::uuid";
+
+/* The stories' records as one JSON array (the caller frees buf->text). */
+static void batch_array(text_buffer *buf, sync_item **stories, size_t n)
 {
-	/* The positions of the stories this statement stored; the others were
-	 * already there. Positions, not ids, so no text form of a UUID is compared. */
-	static const char sql[] =
-		"WITH batch AS ("
-		"  SELECT e.r, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(r, n)),"
-		" stored AS ("
-		"  INSERT INTO storykiosk_stories (id, record, terminal)"
-		"  SELECT (batch.r->>'id')::uuid, batch.r, $2 FROM batch ORDER BY batch.n"
-		"  ON CONFLICT (id) DO NOTHING RETURNING id)"
-		" SELECT batch.n FROM batch JOIN stored ON stored.id = (batch.r->>'id')::uuid";
-	text_buffer array = {NULL, 0, 0};
-	buffer_add(&array, "[", 1);
+	buf->len = 0;
+	buffer_add(buf, "[", 1);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			buffer_add(&array, ",", 1);
-		buffer_add(&array, stories[i]->record, strlen(stories[i]->record));
+			buffer_add(buf, ",", 1);
+		buffer_add(buf, stories[i]->record, strlen(stories[i]->record));
 	}
-	buffer_add(&array, "]", 1);
+	buffer_add(buf, "]", 1);
+}
 
-	const char *const params[] = {array.text, target->terminal};
-	PGresult *res = run(target->conn, sql, 2, params, PGRES_TUPLES_OK, code, codelen, message,
-			    messagelen, fault);
-	free(array.text);
-	if (res == NULL)
-		return -1;
+/* Set the outcomes of n stories from their statement's result. */
+static void take_positions(sync_item **stories, size_t n, const PGresult *res)
+{
 	for (size_t i = 0; i < n; i++) {
 		stories[i]->outcome = SYNC_ALREADY_THERE;
 		stories[i]->code[0] = stories[i]->message[0] = '\0';
@@ -527,6 +544,22 @@ static int insert_stories(sync_target *target, sync_item **stories, size_t n, ch
 		if (position >= 1 && (size_t)position <= n)
 			stories[position - 1]->outcome = SYNC_DELIVERED;
 	}
+}
+
+/* Insert n stories in one statement and wait for it. Returns -1 with the
+ * fault when the statement failed (no story was stored: it is one transaction). */
+static int insert_stories(sync_target *target, sync_item **stories, size_t n, char *code,
+			  size_t codelen, char *message, size_t messagelen, pg_fault *fault)
+{
+	text_buffer array = {NULL, 0, 0};
+	batch_array(&array, stories, n);
+	const char *const params[] = {array.text, target->terminal};
+	PGresult *res = run(target->conn, insert_sql, 2, params, PGRES_TUPLES_OK, code, codelen,
+			    message, messagelen, fault);
+	free(array.text);
+	if (res == NULL)
+		return -1;
+	take_positions(stories, n, res);
 	PQclear(res);
 	return 0;
 }
@@ -564,6 +597,160 @@ static int send_withdrawal(sync_target *target, sync_item *item, char *code, siz
 	return 0;
 }
 
+/* ---- the pipeline ---- */
+
+/* Wait until a result can be read without blocking, sending what is still
+ * buffered meanwhile. 0, or -1 when the connection failed or the server kept
+ * silent too long (message says which). */
+static int pipeline_wait(sync_target *target, char *message, size_t messagelen)
+{
+	PGconn *conn = target->conn;
+	for (;;) {
+		int flushing = PQflush(conn);
+		if (flushing < 0)
+			break;
+		if (!PQisBusy(conn))
+			return 0;
+		struct pollfd fd = {.fd = PQsocket(conn), .events = POLLIN};
+		if (flushing)
+			fd.events |= POLLOUT;
+		int ready = poll(&fd, 1, target->wait_ms);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0) {
+			snprintf(message, messagelen, "no answer from PostgreSQL in %d s",
+				 target->wait_ms / 1000);
+			return -1;
+		}
+		if (ready < 0 || ((fd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(conn)))
+			break;
+	}
+	copy_line(message, messagelen, PQerrorMessage(conn));
+	if (message[0] == '\0')
+		snprintf(message, messagelen, "the connection failed");
+	return -1;
+}
+
+/* The result of the next batch in the pipeline, up to and including its sync
+ * point: its statement's result (the caller clears it), or NULL with the
+ * fault in code, message and *fault. */
+static PGresult *pipeline_result(sync_target *target, char *code, size_t codelen, char *message,
+				 size_t messagelen, pg_fault *fault)
+{
+	PGresult *answer = NULL;
+	int nulls = 0;
+	for (;;) {
+		if (pipeline_wait(target, message, messagelen) != 0) {
+			PQclear(answer);
+			copy_line(code, codelen, PG_CODE_CONNECTION_FAILURE);
+			*fault = PG_FAULT_GONE;
+			return NULL;
+		}
+		PGresult *res = PQgetResult(target->conn);
+		if (res == NULL) {
+			/* One NULL ends each statement's results; two in a row mean
+			 * nothing more will come. */
+			if (++nulls < 2)
+				continue;
+			PQclear(answer);
+			copy_line(code, codelen, PG_CODE_CONNECTION_FAILURE);
+			copy_line(message, messagelen, PQerrorMessage(target->conn));
+			*fault = PG_FAULT_GONE;
+			return NULL;
+		}
+		nulls = 0;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			break;
+		}
+		if (answer == NULL)
+			answer = res;
+		else
+			PQclear(res);
+	}
+	if (answer != NULL && PQresultStatus(answer) == PGRES_TUPLES_OK)
+		return answer;
+	result_error(target->conn, answer, code, codelen, message, messagelen);
+	*fault = classify(target->conn, answer);
+	PQclear(answer);
+	return NULL;
+}
+
+/* Leave pipeline mode once every answer is read; on a broken connection
+ * there is nothing to leave. */
+static void pipeline_end(sync_target *target)
+{
+	if (!target->pipelined)
+		return;
+	target->pipelined = 0;
+	PQexitPipelineMode(target->conn);
+	PQsetnonblocking(target->conn, 0);
+}
+
+/* Send every batch of the step's stories into the pipeline, each statement
+ * followed by a sync point so each batch is its own transaction, and return
+ * without waiting for the answers. Stories whose record is not one JSON
+ * object are rejected here and never sent. */
+static void pg_start(sync_target *target, sync_item *items, size_t n)
+{
+	free(target->stories);
+	target->started = items;
+	target->started_n = n;
+	target->nstories = 0;
+	target->queued = 0;
+	target->start_code[0] = target->start_message[0] = '\0';
+	target->stories = malloc((n > 0 ? n : 1) * sizeof *target->stories);
+	if (target->stories == NULL)
+		fatal("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		items[i].outcome = SYNC_TEMPORARY;
+		items[i].code[0] = items[i].message[0] = '\0';
+		if (items[i].withdrawal)
+			continue;
+		if (items[i].record == NULL || !is_one_object(items[i].record)) {
+			items[i].outcome = SYNC_REJECTED;
+			copy_line(items[i].message, sizeof items[i].message,
+				  "the story's record is not one JSON object");
+			continue;
+		}
+		target->stories[target->nstories++] = &items[i];
+	}
+	if (target->nstories == 0)
+		return;
+	if (PQenterPipelineMode(target->conn) != 1 || PQsetnonblocking(target->conn, 1) != 0) {
+		/* Not idle, or not able: pg_send sends batch by batch instead. */
+		PQexitPipelineMode(target->conn);
+		return;
+	}
+	target->pipelined = 1;
+	text_buffer array = {NULL, 0, 0};
+	size_t batches = (target->nstories + target->batch_size - 1) / target->batch_size;
+	for (size_t b = 0; b < batches; b++) {
+		size_t first = b * target->batch_size;
+		size_t count = target->nstories - first < target->batch_size ? target->nstories - first
+									     : target->batch_size;
+		batch_array(&array, &target->stories[first], count);
+		const char *const params[] = {array.text, target->terminal};
+		if (PQsendQueryParams(target->conn, insert_sql, 2, NULL, params, NULL, NULL, 0) != 1 ||
+		    PQpipelineSync(target->conn) != 1) {
+			copy_line(target->start_message, sizeof target->start_message,
+				  PQerrorMessage(target->conn));
+			copy_line(target->start_code, sizeof target->start_code,
+				  PG_CODE_CONNECTION_FAILURE);
+			/* A statement sent without its sync point is still answered. */
+			if (PQpipelineStatus(target->conn) != PQ_PIPELINE_OFF &&
+			    PQpipelineSync(target->conn) == 1)
+				target->queued = b + 1;
+			break;
+		}
+		target->queued = b + 1;
+		/* Get the first batches moving; the rest goes out while answers are read. */
+		if (PQflush(target->conn) < 0)
+			break;
+	}
+	free(array.text);
+}
+
 static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, char *err,
 			       size_t errlen)
 {
@@ -571,35 +758,84 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 	pg_fault fault = PG_FAULT_TEMPORARY;
 	if (n == 0)
 		return SYNC_RUN_GO_ON;
-	sync_item **stories = malloc(n * sizeof *stories);
-	if (stories == NULL)
-		fatal("out of memory");
-	size_t nstories = 0;
-	for (size_t i = 0; i < n; i++) {
-		items[i].outcome = SYNC_TEMPORARY;
-		if (items[i].withdrawal)
-			continue;
-		if (items[i].record == NULL || !is_one_object(items[i].record)) {
-			items[i].outcome = SYNC_REJECTED;
-			items[i].code[0] = '\0';
-			copy_line(items[i].message, sizeof items[i].message,
-				  "the story's record is not one JSON object");
-			continue;
-		}
-		stories[nstories++] = &items[i];
-	}
+	if (target->started != items || target->started_n != n)
+		pg_start(target, items, n);
+	target->started = NULL;
+	target->started_n = 0;
+	sync_item **stories = target->stories;
+	size_t nstories = target->nstories;
+	size_t size = target->batch_size;
+	size_t batches = (nstories + size - 1) / size;
 
+	/* Read the pipeline's answers, batch by batch, in order. A batch with a
+	 * refused story is sent again below, one story at a time. */
 	sync_run_status status = SYNC_RUN_GO_ON;
-	if (nstories > 0 && insert_stories(target, stories, nstories, code, sizeof code, message,
-					   sizeof message, &fault) != 0) {
-		if (fault != PG_FAULT_BAD_STORY) {
-			mark_all(stories, nstories, SYNC_TEMPORARY, code, message);
-			status = run_status_for(fault, code, message, err, errlen);
-			goto done;
+	unsigned char *again = calloc(batches > 0 ? batches : 1, 1);
+	if (again == NULL)
+		fatal("out of memory");
+	for (size_t b = 0; b < batches; b++) {
+		size_t first = b * size, count = nstories - first < size ? nstories - first : size;
+		if (!target->pipelined) {
+			again[b] = 2;
+			continue;
 		}
-		/* Some story's data is refused: send them one by one, each in its own
-		 * transaction, so only the bad one is rejected. */
-		for (size_t i = 0; i < nstories; i++) {
+		if (b >= target->queued) {
+			/* Never sent: the connection failed while the step was sent. */
+			mark_all(&stories[first], nstories - first, SYNC_TEMPORARY,
+				 target->start_code, target->start_message[0] ? target->start_message
+									       : "not sent");
+			if (status == SYNC_RUN_GO_ON)
+				status = run_status_for(PG_FAULT_GONE, target->start_code,
+							target->start_message, err, errlen);
+			break;
+		}
+		PGresult *res = pipeline_result(target, code, sizeof code, message, sizeof message,
+						&fault);
+		if (res != NULL) {
+			take_positions(&stories[first], count, res);
+			PQclear(res);
+			continue;
+		}
+		if (fault == PG_FAULT_BAD_STORY) {
+			again[b] = 1;
+			continue;
+		}
+		if (fault == PG_FAULT_GONE) {
+			/* Nothing after this batch will be answered. */
+			mark_all(&stories[first], nstories - first, SYNC_TEMPORARY, code, message);
+			status = run_status_for(fault, code, message, err, errlen);
+			target->pipelined = 0;
+			break;
+		}
+		mark_all(&stories[first], count, SYNC_TEMPORARY, code, message);
+		if (status == SYNC_RUN_GO_ON)
+			status = run_status_for(fault, code, message, err, errlen);
+	}
+	pipeline_end(target);
+
+	/* Batches to send without the pipeline (again 2: it could not start), and
+	 * batches with a refused story (again 1), sent again one story at a time,
+	 * each its own transaction, so only the bad story is rejected. */
+	for (size_t b = 0; b < batches; b++) {
+		if (!again[b])
+			continue;
+		size_t first = b * size, count = nstories - first < size ? nstories - first : size;
+		if (status != SYNC_RUN_GO_ON) {
+			mark_all(&stories[first], count, SYNC_TEMPORARY, "", "not sent: the run stopped");
+			continue;
+		}
+		if (again[b] == 2) {
+			if (insert_stories(target, &stories[first], count, code, sizeof code, message,
+					   sizeof message, &fault) == 0)
+				continue;
+			if (fault != PG_FAULT_BAD_STORY) {
+				mark_all(&stories[first], nstories - first, SYNC_TEMPORARY, code,
+					 message);
+				status = run_status_for(fault, code, message, err, errlen);
+				break;
+			}
+		}
+		for (size_t i = first; i < first + count; i++) {
 			if (insert_stories(target, &stories[i], 1, code, sizeof code, message,
 					   sizeof message, &fault) == 0)
 				continue;
@@ -609,9 +845,15 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 			}
 			mark_all(&stories[i], nstories - i, SYNC_TEMPORARY, code, message);
 			status = run_status_for(fault, code, message, err, errlen);
-			goto done;
+			break;
 		}
 	}
+	free(again);
+	free(target->stories);
+	target->stories = NULL;
+	target->nstories = 0;
+	if (status != SYNC_RUN_GO_ON)
+		goto done;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].withdrawal)
@@ -635,7 +877,6 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 		break;
 	}
 done:
-	free(stories);
 	return status;
 }
 
@@ -645,12 +886,14 @@ static void pg_close(sync_target *target)
 		return;
 	PQfinish(target->conn);
 	free(target->terminal);
+	free(target->stories);
 	free(target);
 }
 
 const sync_target_ops sync_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
+	.start = pg_start,
 	.send = pg_send,
 	.close = pg_close,
 };

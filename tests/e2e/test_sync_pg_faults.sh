@@ -107,6 +107,49 @@ pg_psql -c "SELECT id FROM storykiosk_stories ORDER BY id" >"$SK_DIR/central.ids
 sort "$SK_DIR/ids" | cmp -s - "$SK_DIR/central.ids" || sk_fail "the central ids are not the queue's ids"
 sk_end_case
 
+sk_case "the sync killed (-9) in the middle: the next sync delivers each story exactly once"
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+kill_db=$SK_DIR/kill/queue.db
+mkdir -m 700 "$SK_DIR/kill"
+n=5000
+python3 "$MAKE_QUEUE" "$kill_db" "$n" --seed 21 >"$SK_DIR/kill.ids" || sk_fail "make_queue failed"
+write_conf "$(pg_url)" 100 10s
+# Slow each batch down so the kill lands while batches are in flight.
+pg_psql -c "
+	CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
+	FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
+"$SK_BIN" --db "$kill_db" --config "$SK_CONF" sync >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err" &
+sync_pid=$!
+for _ in $(seq 1 300); do
+	[ "$(central_count 2>/dev/null)" -gt 300 ] && break
+	sleep 0.05
+done
+kill -9 "$sync_pid"
+wait "$sync_pid" 2>/dev/null
+# The server may still commit batches it had already read: count once its
+# backend for the killed sync has gone.
+for _ in $(seq 1 200); do
+	[ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'storykiosk'")" = 0 ] && break
+	sleep 0.05
+done
+delivered_before=$(status_count "$kill_db" delivered)
+sending=$(sqlite3 "$kill_db" "SELECT count(*) FROM stories WHERE status = 'sending'")
+central_before=$(central_count)
+echo "#   killed with $delivered_before delivered, $sending sending, $central_before at the server"
+[ "$delivered_before" -lt "$n" ] || sk_fail "the kill came too late: everything was delivered"
+[ "$central_before" -ge "$delivered_before" ] || sk_fail "the server holds fewer than the queue marked delivered"
+pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
+sync_queue "$kill_db"
+sk_eq "exit status of the next sync" "$SYNC_RC" 0 || sync_report
+read -r delivered2 already2 failed2 left2 <<<"$(summary_numbers "$SYNC_SUMMARY")"
+sk_eq "delivered + already there" "$((delivered2 + already2))" "$((n - delivered_before))"
+sk_eq "already there: sent before the kill but not recorded" "$already2" "$((central_before - delivered_before))"
+sk_eq "failed, left" "$failed2 $left2" "0 0"
+sk_eq "central rows" "$(central_count)" "$n"
+sk_eq "distinct central ids" "$(pg_psql -c 'SELECT count(DISTINCT id) FROM storykiosk_stories')" "$n"
+sk_eq "delivered in the queue" "$(status_count "$kill_db" delivered)" "$n"
+sk_end_case
+
 sk_case "one story the server refuses is rejected; the rest of its batch is delivered"
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
 bad_db=$SK_DIR/bad/queue.db
