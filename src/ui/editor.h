@@ -15,6 +15,9 @@ typedef enum {
 	EDITOR_FULL       /* refused: the answer is at its length limit */
 } editor_result;
 
+/* A wrapped row of a multi-line field (private to editor.c). */
+struct editor_row;
+
 /* One field being edited. */
 typedef struct {
 	wchar_t *text;
@@ -30,6 +33,21 @@ typedef struct {
 	int height;         /* rows of the last draw */
 	int cursor_y;       /* where the last draw put the terminal cursor */
 	int cursor_x;
+	size_t words;       /* word count, kept up to date by each edit */
+	/* The wrap layout (multi-line), kept between keys: an edit re-wraps only
+	 * the rows around it. wrap_width 0 means there is none yet. */
+	struct editor_row *rows;
+	size_t n_rows;
+	size_t rows_cap;
+	int wrap_width;
+	/* What the last editor_draw put on screen, so editor_draw_changes can
+	 * patch only the rows an edit touched. */
+	int drawn;          /* 0: nothing of this field is known to be on screen */
+	int drawn_y;
+	int drawn_x;
+	int drawn_top;
+	size_t damage_from; /* rows [damage_from, damage_to) changed since */
+	size_t damage_to;
 } editor;
 
 /* Start editing utf8 (NULL for empty); the cursor goes to the end. */
@@ -38,7 +56,7 @@ void editor_load(editor *ed, const char *utf8, int multiline, size_t max_chars);
 /* The text as new UTF-8 (caller frees). */
 char *editor_text(const editor *ed);
 
-/* Wipe and free the text. */
+/* Wipe and free the text and its layout. */
 void editor_clear(editor *ed);
 
 /* Handle one key: is_key says ch is a KEY_* code rather than a character. */
@@ -47,6 +65,12 @@ editor_result editor_key(editor *ed, int is_key, unsigned int ch);
 /* Draw the field inside the rectangle (y, x, height, width); the terminal
  * cursor's place is left in cursor_y and cursor_x. */
 void editor_draw(editor *ed, int y, int x, int height, int width, int focused);
+
+/* Redraw only what changed since the last editor_draw (rows an edit re-wrapped,
+ * or all rows when the view scrolled), at the same place and size, and update
+ * cursor_y and cursor_x; -1 when there was no such draw (the caller then
+ * draws the whole screen). The screen under the field must be as left then. */
+int editor_draw_changes(editor *ed);
 
 /* Characters in the text. */
 size_t editor_length(const editor *ed);

@@ -1,6 +1,8 @@
 /* kiosk.c - the capture kiosk: sign-in, one screen per form step, the menu and
  * the confirmations. Every screen is drawn from scratch from the story and the
- * wizard, so a resize or an interruption can never leave a stale layout. */
+ * wizard, so a resize or an interruption can never leave a stale layout. The
+ * one exception is typing in the story box: keys that only edit it patch the
+ * box and its word count, so a keystroke's cost does not grow with the story. */
 #include "ui.h"
 
 #include <curses.h>
@@ -72,6 +74,22 @@ typedef struct {
 	int pin_failures;        /* wrong PINs in a row, to slow guessing down */
 	int offer_pending;       /* after an idle reset: ask about drafts at the next key */
 	char *checked_text;      /* the story text the checks last ran on, to ask once */
+	int key_in_field;        /* the last key went to a text step's story box */
+	/* The last whole paint of a text step, so keys that only edited the story
+	 * box can patch the box and the word count instead of repainting. */
+	struct {
+		int valid;       /* 0: the screen is not such a paint (or has more on it) */
+		size_t step;
+		int cols;
+		int lines;
+		enum focus focus;
+		char message[1024];
+		screen_look message_look;
+		int status_y;    /* the word count's row, and the cells it may use */
+		int status_width;
+		char status[160];
+		screen_look status_look;
+	} painted;
 } kiosk;
 
 static const char *const operator_roles[] = { "staff", "volunteer" };
@@ -445,6 +463,23 @@ static void format_count(char *out, size_t outlen, size_t n)
 		snprintf(out, outlen, "%zu", n);
 }
 
+/* The line under the story box: the word count, and a warning past warn_words. */
+static screen_look format_status(const kiosk *k, const form_step *fs, char *status, size_t len)
+{
+	size_t words = editor_word_count(&k->field);
+	char count[32], warn[32];
+	format_count(count, sizeof count, words);
+	size_t warn_words = fs->warn_words ? fs->warn_words : 1000;
+	format_count(warn, sizeof warn, warn_words);
+	if (words > warn_words)
+		snprintf(status, len, "%s words - that is long: stories are best under %s words",
+			 count, warn);
+	else
+		snprintf(status, len, "%s word%s (stories are best under %s)", count,
+			 words == 1 ? "" : "s", warn);
+	return words > warn_words ? LOOK_WARNING : LOOK_HINT;
+}
+
 static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 {
 	int width = COLS - 4;
@@ -482,20 +517,51 @@ static void draw_text_step(kiosk *k, const form_step *fs, int y, int limit)
 					  fs->hints[i], LOOK_HINT);
 		}
 	}
-	size_t words = editor_word_count(&k->field);
-	char count[32], warn[32], status[160];
-	format_count(count, sizeof count, words);
-	size_t warn_words = fs->warn_words ? fs->warn_words : 1000;
-	format_count(warn, sizeof warn, warn_words);
-	if (words > warn_words)
-		snprintf(status, sizeof status, "%s words - that is long: stories are best under %s words",
-			 count, warn);
-	else
-		snprintf(status, sizeof status, "%s word%s (stories are best under %s)", count,
-			 words == 1 ? "" : "s", warn);
-	screen_put(y + box_height, 2, width, status, words > warn_words ? LOOK_WARNING : LOOK_HINT);
+	char status[sizeof k->painted.status];
+	screen_look status_look = format_status(k, fs, status, sizeof status);
+	screen_put(y + box_height, 2, width, status, status_look);
 	screen_box(y, 2, box_height, box_width, k->focus == FOCUS_FIELD);
 	editor_draw(&k->field, y + 1, 4, box_height - 2, box_width - 4, k->focus == FOCUS_FIELD);
+	/* A box stretched past limit overlaps the message and footer, which a
+	 * patch would not redraw: only a box that fits is patched. */
+	if (limit - 1 - y < 3)
+		return;
+	k->painted.valid = 1;
+	k->painted.step = k->wiz.step;
+	k->painted.cols = COLS;
+	k->painted.lines = LINES;
+	k->painted.focus = k->focus;
+	snprintf(k->painted.message, sizeof k->painted.message, "%s", k->message);
+	k->painted.message_look = k->message_look;
+	k->painted.status_y = y + box_height;
+	k->painted.status_width = width;
+	snprintf(k->painted.status, sizeof k->painted.status, "%s", status);
+	k->painted.status_look = status_look;
+}
+
+/* After keys that only edited the story box: redraw the box's changed rows
+ * and the word count, not the screen. -1 when the screen may differ from the
+ * last paint in anything else (step, size, focus, message), so paint it. */
+static int patch_text_step(kiosk *k)
+{
+	if (!k->painted.valid || k->story == NULL || k->wiz.step != k->painted.step ||
+	    k->loaded_step != k->wiz.step || current_step(k)->type != STEP_TEXT ||
+	    COLS != k->painted.cols || LINES != k->painted.lines ||
+	    k->focus != k->painted.focus || k->message_look != k->painted.message_look ||
+	    strcmp(k->message, k->painted.message) != 0)
+		return -1;
+	if (editor_draw_changes(&k->field) != 0)
+		return -1;
+	char status[sizeof k->painted.status];
+	screen_look look = format_status(k, current_step(k), status, sizeof status);
+	if (look != k->painted.status_look || strcmp(status, k->painted.status) != 0) {
+		mvhline(k->painted.status_y, 2, ' ', k->painted.status_width);
+		screen_put(k->painted.status_y, 2, k->painted.status_width, status, look);
+		snprintf(k->painted.status, sizeof k->painted.status, "%s", status);
+		k->painted.status_look = look;
+	}
+	move(k->field.cursor_y, k->field.cursor_x);
+	return 0;
 }
 
 /* A one-line field in a box; returns the row after it. */
@@ -804,6 +870,7 @@ static void draw_sign_in(kiosk *k)
 static void paint(kiosk *k)
 {
 	erase();
+	k->painted.valid = 0;
 	if (COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS) {
 		char ask[128];
 		snprintf(ask, sizeof ask, "Please make this window larger (at least %d x %d).",
@@ -868,6 +935,15 @@ static void paint(kiosk *k)
 static void draw(kiosk *k)
 {
 	paint(k);
+	refresh();
+}
+
+/* Bring the screen up to date after keys: patched when they only edited the
+ * story box (field_only), painted whole otherwise. */
+static void redraw(kiosk *k, int field_only)
+{
+	if (!field_only || patch_text_step(k) != 0)
+		paint(k);
 	refresh();
 }
 
@@ -1698,6 +1774,7 @@ static void step_key(kiosk *k, int is_key, unsigned int ch)
 	switch (fs->type) {
 	case STEP_TEXT:
 		edit_field(k, is_key, ch);
+		k->key_in_field = 1;
 		break;
 	case STEP_LINE:
 	case STEP_USERNAME:
@@ -1862,6 +1939,14 @@ static void handle_key(kiosk *k, int is_key, unsigned int ch)
 	step_key(k, is_key, ch);
 }
 
+/* handle_key, saying whether the key only went to a text step's story box. */
+static int handle_field_key(kiosk *k, int is_key, unsigned int ch)
+{
+	k->key_in_field = 0;
+	handle_key(k, is_key, ch);
+	return k->key_in_field;
+}
+
 /* Ask the terminal (and tmux, when the kiosk runs inside it) to forget what
  * scrolled off the screen, so the next person cannot scroll back to a story. */
 static void clear_scrollback(void)
@@ -1967,8 +2052,10 @@ int ui_capture(ui_context *ctx)
 	if (k.matches == NULL)
 		fatal("out of memory");
 	k.last_key = k.last_draft = time(NULL);
+	int field_only = 0; /* every key since the last draw only edited the story box */
 	while (!k.quit && !got_terminate) {
-		draw(&k);
+		redraw(&k, field_only);
+		field_only = 0;
 		wint_t ch;
 		int rc = read_key(&ch);
 		if (got_interrupt) {
@@ -1996,14 +2083,14 @@ int ui_capture(ui_context *ctx)
 			offer_draft(&k);
 			continue;
 		}
-		handle_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
+		field_only = handle_field_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
 		/* Take a paste in one go: draw once it has all arrived. */
 		nodelay(stdscr, TRUE);
 		for (int n = 0; n < PASTE_BATCH && !k.quit; n++) {
 			rc = read_key(&ch);
 			if (rc == ERR)
 				break;
-			handle_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
+			field_only &= handle_field_key(&k, rc == KEY_CODE_YES, (unsigned int)ch);
 		}
 		nodelay(stdscr, FALSE);
 		timeout(INPUT_POLL_MS);

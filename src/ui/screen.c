@@ -61,6 +61,10 @@ char *screen_narrow(const wchar_t *wide, size_t len)
 
 int screen_char_width(wchar_t ch)
 {
+	/* Printable ASCII is one cell in every locale; most of a story is ASCII,
+	 * and this is asked for every character of every row drawn or wrapped. */
+	if (ch >= 0x20 && ch < 0x7f)
+		return 1;
 	int width = wcwidth(ch);
 	return width < 0 ? 1 : width;
 }

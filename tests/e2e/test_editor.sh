@@ -150,3 +150,36 @@ sk_wait "Check your story"; sk_keys C-n
 sk_consent_yes
 sk_eq "direction overrides dropped" "$(sk_export_py 'r[0]["title"]')" "Kind nurses here"
 sk_end_case
+
+# Typing redraws only the rows an edit re-wraps: a word pulled up to the row
+# above, or text typed after a resize, must still land where a full redraw
+# would put it.
+sk_case "deleting inside a word pulls it up a row; typing after a resize wraps as before"
+sk_fresh
+sk_walk_to "What was good?"
+sk_type "Everyone on the ward was kind and they explained everything to us both very clearly."
+sk_wait "clearly."
+sk_eq "rows as typed" "$(box_rows | sed '/^$/d')" "Everyone on the ward was kind and they
+explained everything to us both very
+clearly."
+# Cut "explained" to "expl": it fits on the row above now, and "clearly." moves up.
+sk_keys Up Home
+sk_keys Right Right Right Right
+sk_keys Delete Delete Delete Delete Delete
+sk_wait "they expl"
+sk_eq "rows after the cut" "$(box_rows | sed '/^$/d')" "Everyone on the ward was kind and they expl
+everything to us both very clearly."
+sk_wait "15 words (stories"
+sk_tmux resize-window -t k -x 40 -y 10
+sk_wait "make this window larger"
+sk_tmux resize-window -t k -x 80 -y 24
+sk_wait "What was good?"
+sk_keys Down Down
+sk_type " After the resize the words still wrap at the same place and every word stays whole."
+sk_wait "stays whole."
+sk_eq "rows after the resize" "$(box_rows | sed '/^$/d')" "Everyone on the ward was kind and they expl
+everything to us both very clearly. After
+the resize the words still wrap at the same
+place and every word stays whole."
+sk_wait "31 words (stories"
+sk_end_case
