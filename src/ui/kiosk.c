@@ -2042,6 +2042,7 @@ int ui_capture(ui_context *ctx)
 		int status = ctx->load_rest(ctx);
 		if (status != EXIT_OK) {
 			ui_end();
+			editor_clear(&k.field);
 			return status;
 		}
 	}
