@@ -61,6 +61,7 @@ typedef struct {
 	sqlite3_stmt *mark_sending;
 	sqlite3_stmt *chunk_last;
 	sqlite3_stmt *set_answer;
+	sqlite3_stmt *set_delivered;
 	sqlite3_stmt *audit_sent;
 	sqlite3_stmt *add_attempts;
 	sqlite3_stmt *audit_taken;
@@ -175,6 +176,7 @@ static int exec_sql(sync_run_state *run, const char *sql)
 static void finalize_all(sync_run_state *run)
 {
 	sqlite3_stmt **all[] = { &run->mark_sending, &run->chunk_last, &run->set_answer,
+				 &run->set_delivered,
 				 &run->audit_sent, &run->add_attempts, &run->audit_taken,
 				 &run->audit_erased, &run->restore_unsent, &run->clear_chunk };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
@@ -273,6 +275,9 @@ static int prepare_all(sync_run_state *run)
 		    " WHERE id IN (SELECT id FROM temp.sync_chunk)") ||
 	    prepare(run, &run->chunk_last,
 		    "SELECT consented_at, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
+	    prepare(run, &run->set_delivered,
+		    "UPDATE temp.sync_chunk SET sent_at = ?3, outcome = 'delivered', taken = 1,"
+		    " event = ?4, code = '', message = '' WHERE seq BETWEEN ?1 AND ?2") ||
 	    prepare(run, &run->set_answer,
 		    "UPDATE temp.sync_chunk SET sent_at = ?2, outcome = ?3, taken = ?4, event = ?5,"
 		    " code = ?6, message = ?7, next_attempt_at = ?8 WHERE seq = ?1") ||
@@ -478,11 +483,34 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 	time_t now_time = time(NULL);
 	if (exec_sql(run, "BEGIN") != 0)
 		return -1;
+	/* Most answers are a plain "delivered": one statement for the step's
+	 * range, when the step is one (its seqs are consecutive), then a row of
+	 * its own for each other answer. */
+	int ranged = step->n > 0 && step->seq[step->n - 1] - step->seq[0] == (sqlite3_int64)step->n - 1;
+	if (ranged &&
+	    (sqlite3_bind_int64(run->set_delivered, 1, step->seq[0]) != SQLITE_OK ||
+	     sqlite3_bind_int64(run->set_delivered, 2, step->seq[step->n - 1]) != SQLITE_OK ||
+	     bind_text(run, run->set_delivered, 3, sent_at) != 0 ||
+	     bind_text(run, run->set_delivered, 4, step->items[0].withdrawal ? "withdrawal delivered"
+									     : "delivered") != 0 ||
+	     step_done(run, run->set_delivered) != 0)) {
+		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	for (size_t i = 0; i < step->n; i++) {
 		const sync_item *item = &step->items[i];
 		int taken = item->outcome == SYNC_DELIVERED || item->outcome == SYNC_ALREADY_THERE;
 		const char *event = item->withdrawal ? "withdrawal delivered"
 			: item->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
+		if (item->outcome == SYNC_DELIVERED)
+			run->summary->delivered++;
+		else if (item->outcome == SYNC_ALREADY_THERE)
+			run->summary->already_there++;
+		else
+			run->summary->failed++;
+		if (ranged && item->outcome == SYNC_DELIVERED && item->code[0] == '\0' &&
+		    item->message[0] == '\0')
+			continue;
 		char next[32] = "";
 		if (!taken) {
 			/* Rejected items need a person to look: retry at the slowest pace. */
@@ -503,12 +531,6 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 			sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-		if (item->outcome == SYNC_DELIVERED)
-			run->summary->delivered++;
-		else if (item->outcome == SYNC_ALREADY_THERE)
-			run->summary->already_there++;
-		else
-			run->summary->failed++;
 	}
 	if (exec_sql(run, "COMMIT") != 0) {
 		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
