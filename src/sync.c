@@ -1,9 +1,13 @@
-/* sync.c - a story's life after consent: delivery in batches (queued → sending →
+/* sync.c - a story's life after consent: delivery (queued → sending →
  * delivered, or failed and retried with backoff), withdrawal, erasure of
- * contact details, and the queue's health. Every state change is one SQLite
- * transaction with its audit rows; the targets only send. Exactly once comes
+ * contact details, and the queue's health. The queue changes state in chunks:
+ * one transaction marks a chunk of due stories 'sending' (committed before any
+ * of them leaves), the chunk is read and sent a step at a time with each
+ * answer noted in a TEMP table, and one transaction then applies the answers
+ * with their audit and attempt rows. The targets only send. Exactly once comes
  * from both ends: the story UUID is the key at the target, and a story is only
- * marked delivered after the target said so. */
+ * marked delivered after the target said so; answers lost in a crash leave the
+ * stories 'sending', sent again by the next run and found already there. */
 #include "sync.h"
 
 #include <errno.h>
@@ -21,15 +25,25 @@
 #include "exitcode.h"
 
 #define PROGRESS_THRESHOLD 100
-/* Stories in one step for a target that splits steps into batches itself:
- * few enough that the records held stay small, many enough that the
- * queue's fsyncs are few. */
+/* Stories in one step for a target that splits steps into batches itself
+ * (start): few enough that the records held stay small. */
 #define SYNC_STEP_STORIES 500
+/* Stories marked 'sending' in one transaction, and whose answers are applied
+ * in one, for such a target. Each transaction rewrites pages scattered over
+ * the stories table, so fewer, larger ones cost far less; the bound keeps the
+ * TEMP table of answers (about 100 bytes a story) small and the time a story
+ * cannot be withdrawn short. A target without start gets chunks of one step,
+ * batch_size stories, as it sends them one by one. */
+#define SYNC_CHUNK_STORIES 10000
 /* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
 #define STALE_SECONDS (24 * 3600)
 
-/* One sync run's state: the queue, the target, and the prepared statements. */
+/* What is delivered: stories, or withdrawals of delivered stories. */
+enum sync_kind { KIND_STORIES, KIND_WITHDRAWALS, KIND_COUNT };
+
+/* One sync run's state: the queue, the target, and the prepared statements
+ * (per kind where the two differ). */
 typedef struct {
 	store *st;
 	sqlite3 *db;
@@ -38,22 +52,37 @@ typedef struct {
 	sync_target *target;
 	char target_label[512];    /* the target with any password hidden */
 	int force;
+	int erase_at_delivery;     /* retention 0: contact details go with the 'delivered' mark */
 	char started[32];          /* UTC time the run began: "due" is judged against it */
-	sqlite3_stmt *due_stories;
-	sqlite3_stmt *due_withdrawals;
+	sqlite3_stmt *pick[KIND_COUNT];       /* fill temp.sync_chunk after the keyset */
+	sqlite3_stmt *read[KIND_COUNT];       /* records of a step of the chunk */
+	sqlite3_stmt *taken[KIND_COUNT];      /* apply: the items the target took */
+	sqlite3_stmt *not_taken[KIND_COUNT];  /* apply: the items tried and not taken */
 	sqlite3_stmt *mark_sending;
-	sqlite3_stmt *story_done;
-	sqlite3_stmt *story_failed;
-	sqlite3_stmt *withdrawal_done;
-	sqlite3_stmt *withdrawal_failed;
-	sqlite3_stmt *attempt_count;
-	sqlite3_stmt *add_attempt;
-	sqlite3_stmt *add_audit;
+	sqlite3_stmt *chunk_last;
+	sqlite3_stmt *set_answer;
+	sqlite3_stmt *set_delivered;
+	sqlite3_stmt *audit_sent;
+	sqlite3_stmt *add_attempts;
+	sqlite3_stmt *audit_taken;
+	sqlite3_stmt *audit_erased;
+	sqlite3_stmt *restore_unsent;
+	sqlite3_stmt *clear_chunk;
 	sync_summary *summary;
 	long total_due;
 	long done;
+	long erased;               /* contact details erased at delivery in this run */
 	FILE *progress;
 } sync_run_state;
+
+/* One step's items and what sync.c keeps beside each: its place in the chunk
+ * and how often it was tried before (for the backoff). */
+typedef struct {
+	sync_item *items;
+	sqlite3_int64 *seq;
+	long *attempts;
+	size_t n;
+} sync_step;
 
 static void utc_at(time_t when, char *out, size_t outlen)
 {
@@ -143,60 +172,159 @@ static int exec_sql(sync_run_state *run, const char *sql)
 	return 0;
 }
 
+
 static void finalize_all(sync_run_state *run)
 {
-	sqlite3_stmt **all[] = { &run->due_stories, &run->due_withdrawals, &run->mark_sending,
-				 &run->story_done, &run->story_failed, &run->withdrawal_done,
-				 &run->withdrawal_failed, &run->attempt_count, &run->add_attempt,
-				 &run->add_audit };
+	sqlite3_stmt **all[] = { &run->mark_sending, &run->chunk_last, &run->set_answer,
+				 &run->set_delivered,
+				 &run->audit_sent, &run->add_attempts, &run->audit_taken,
+				 &run->audit_erased, &run->restore_unsent, &run->clear_chunk };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
 	}
+	for (int k = 0; k < KIND_COUNT; k++) {
+		sqlite3_finalize(run->pick[k]);
+		sqlite3_finalize(run->read[k]);
+		sqlite3_finalize(run->taken[k]);
+		sqlite3_finalize(run->not_taken[k]);
+		run->pick[k] = run->read[k] = run->taken[k] = run->not_taken[k] = NULL;
+	}
+}
+
+/* The chunk being delivered: each item in the order it is sent, the status it
+ * had before it was marked 'sending', and once tried, the target's answer.
+ * TEMP: a crash loses the answers, and the next run, finding the stories
+ * still 'sending', sends them again; the target keeps one copy of each. */
+static const char chunk_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS sync_chunk ("
+	" seq INTEGER PRIMARY KEY,"
+	" id TEXT NOT NULL,"
+	" was TEXT NOT NULL,"          /* status before 'sending' (withdrawals: unchanged) */
+	" consented_at TEXT,"
+	" sent_at TEXT,"               /* when its step was sent; NULL: never tried */
+	" outcome TEXT,"               /* as recorded in attempts */
+	" taken INTEGER,"              /* 1 delivered or already there */
+	" event TEXT,"                 /* the audit event when taken */
+	" code TEXT,"
+	" message TEXT,"
+	" next_attempt_at TEXT);"
+	"DELETE FROM temp.sync_chunk";
+
+/* The read of a step of the chunk: the export record (store_record_select)
+ * with the status the story had before this run marked it 'sending', then its
+ * id, status, place in the chunk and attempts so far. The record a target
+ * gets is the one export gives, whatever the queue's state while it is sent.
+ * NULL when store_record_select no longer has the shape this relies on. */
+static char *read_stories_sql(void)
+{
+	static const char status[] = "'status', s.status", was[] = "'status', c.was",
+			  from[] = " FROM stories s",
+			  rest[] = ", c.seq, s.attempt_count FROM stories s"
+				   " JOIN temp.sync_chunk c ON c.id = s.id"
+				   " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2";
+	const char *select = store_record_select;
+	size_t len = strlen(select);
+	const char *at = strstr(select, status);
+	if (at == NULL || strstr(at + 1, status) != NULL || len < strlen(from) ||
+	    strcmp(select + len - strlen(from), from) != 0)
+		return NULL;
+	size_t head = (size_t)(at - select), tail = len - strlen(from) - head - strlen(status);
+	char *sql = malloc(head + strlen(was) + tail + strlen(rest) + 1);
+	if (sql == NULL)
+		return NULL;
+	memcpy(sql, select, head);
+	memcpy(sql + head, was, strlen(was));
+	memcpy(sql + head + strlen(was), at + strlen(status), tail);
+	strcpy(sql + head + strlen(was) + tail, rest);
+	return sql;
 }
 
 static int prepare_all(sync_run_state *run)
 {
-	char due_sql[8192];
-	/* The ids are picked first, through the consent-order index, so JSON is
-	 * built only for the batch, not for every due story on every batch. The
-	 * unary + keeps SQLite off stories_by_status: with the IN on two statuses
-	 * it would read and sort every due story for every batch. */
-	snprintf(due_sql, sizeof due_sql,
-		 "%s WHERE s.id IN (SELECT id FROM stories"
-		 "  WHERE +status IN ('queued', 'failed')"
-		 "  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
-		 "  AND (consented_at, id) > (?3, ?4)"
-		 "  ORDER BY consented_at, id LIMIT ?5)"
-		 " ORDER BY s.consented_at, s.id",
-		 store_record_select);
-	if (prepare(run, &run->due_stories, due_sql) ||
-	    prepare(run, &run->due_withdrawals,
-		    "SELECT json_object('withdrawal', json_object('id', id, 'withdrawn_at', withdrawn_at)), id"
-		    " FROM stories WHERE withdrawal_pending = 1"
+	char *read_stories = read_stories_sql();
+	if (read_stories == NULL) {
+		store_set_error(run->st, "store_record_select is not of the shape sync reads");
+		return -1;
+	}
+	int rc = prepare(run, &run->read[KIND_STORIES], read_stories);
+	free(read_stories);
+	if (rc != 0)
+		return -1;
+	if (prepare(run, &run->pick[KIND_STORIES],
+		    /* The unary + keeps SQLite on the consent-order index: the
+		     * chunk is the oldest due stories, in order. */
+		    "INSERT INTO temp.sync_chunk (id, was, consented_at)"
+		    " SELECT id, status, consented_at FROM stories"
+		    " WHERE +status IN ('queued', 'failed')"
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
-		    " AND id > ?3 ORDER BY id LIMIT ?4") ||
+		    " AND (consented_at, id) > (?3, ?4)"
+		    " ORDER BY consented_at, id LIMIT ?5") ||
+	    prepare(run, &run->pick[KIND_WITHDRAWALS],
+		    "INSERT INTO temp.sync_chunk (id, was)"
+		    " SELECT id, status FROM stories WHERE withdrawal_pending = 1"
+		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
+		    " AND id > ?4 ORDER BY id LIMIT ?5") ||
+	    prepare(run, &run->read[KIND_WITHDRAWALS],
+		    "SELECT json_object('withdrawal', json_object('id', s.id, 'withdrawn_at', s.withdrawn_at)),"
+		    " s.id, s.status, c.seq, s.attempt_count"
+		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
+		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
 	    prepare(run, &run->mark_sending,
-		    "UPDATE stories SET status = 'sending' WHERE id = ?1 AND status IN ('queued', 'failed')") ||
-	    prepare(run, &run->story_done,
-		    "UPDATE stories SET status = 'delivered', delivered_at = ?2, delivered_to = ?3,"
-		    " attempt_count = attempt_count + 1, next_attempt_at = NULL"
-		    " WHERE id = ?1 AND status = 'sending'") ||
-	    prepare(run, &run->story_failed,
-		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
-		    " next_attempt_at = ?2 WHERE id = ?1 AND status = 'sending'") ||
-	    prepare(run, &run->withdrawal_done,
-		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
-		    " attempt_count = attempt_count + 1 WHERE id = ?1") ||
-	    prepare(run, &run->withdrawal_failed,
-		    "UPDATE stories SET attempt_count = attempt_count + 1, next_attempt_at = ?2"
-		    " WHERE id = ?1") ||
-	    prepare(run, &run->attempt_count, "SELECT attempt_count FROM stories WHERE id = ?1") ||
-	    prepare(run, &run->add_attempt,
+		    "UPDATE stories SET status = 'sending'"
+		    " WHERE id IN (SELECT id FROM temp.sync_chunk)") ||
+	    prepare(run, &run->chunk_last,
+		    "SELECT consented_at, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
+	    prepare(run, &run->set_delivered,
+		    "UPDATE temp.sync_chunk SET sent_at = ?3, outcome = 'delivered', taken = 1,"
+		    " event = ?4, code = '', message = '' WHERE seq BETWEEN ?1 AND ?2") ||
+	    prepare(run, &run->set_answer,
+		    "UPDATE temp.sync_chunk SET sent_at = ?2, outcome = ?3, taken = ?4, event = ?5,"
+		    " code = ?6, message = ?7, next_attempt_at = ?8 WHERE seq = ?1") ||
+	    prepare(run, &run->audit_sent,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_chunk"
+		    " WHERE sent_at IS NOT NULL ORDER BY seq") ||
+	    prepare(run, &run->add_attempts,
 		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") ||
-	    prepare(run, &run->add_audit,
-		    "INSERT INTO audit (story_id, at, event, actor) VALUES (?1, ?2, ?3, ?4)"))
+		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_chunk"
+		    " WHERE sent_at IS NOT NULL ORDER BY seq") ||
+	    prepare(run, &run->audit_taken,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT id, ?1, event, ?2 FROM temp.sync_chunk WHERE taken = 1 ORDER BY seq") ||
+	    /* Before the 'delivered' update, which erases them. */
+	    prepare(run, &run->audit_erased,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT c.id, ?1, 'contact details erased', 'retention'"
+		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
+		    " WHERE c.taken = 1 AND s.status = 'sending' AND s.contact_erased_at IS NULL"
+		    " AND (s.email IS NOT NULL OR s.postcode IS NOT NULL) ORDER BY c.seq") ||
+	    prepare(run, &run->taken[KIND_STORIES],
+		    "UPDATE stories SET status = 'delivered', delivered_at = ?1, delivered_to = ?2,"
+		    " attempt_count = attempt_count + 1, next_attempt_at = NULL,"
+		    " contact_erased_at = CASE WHEN ?3 AND contact_erased_at IS NULL"
+		    "  AND (email IS NOT NULL OR postcode IS NOT NULL) THEN ?1 ELSE contact_erased_at END,"
+		    " email = CASE WHEN ?3 THEN NULL ELSE email END,"
+		    " postcode = CASE WHEN ?3 THEN NULL ELSE postcode END"
+		    " WHERE status = 'sending' AND id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
+	    prepare(run, &run->not_taken[KIND_STORIES],
+		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
+		    " next_attempt_at = c.next_attempt_at FROM temp.sync_chunk c"
+		    " WHERE c.id = stories.id AND c.sent_at IS NOT NULL AND c.taken = 0"
+		    " AND stories.status = 'sending'") ||
+	    prepare(run, &run->taken[KIND_WITHDRAWALS],
+		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
+		    " attempt_count = attempt_count + 1"
+		    " WHERE id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
+	    prepare(run, &run->not_taken[KIND_WITHDRAWALS],
+		    "UPDATE stories SET attempt_count = attempt_count + 1,"
+		    " next_attempt_at = c.next_attempt_at FROM temp.sync_chunk c"
+		    " WHERE c.id = stories.id AND c.sent_at IS NOT NULL AND c.taken = 0") ||
+	    /* Marked but never sent (the run stopped): as they were. */
+	    prepare(run, &run->restore_unsent,
+		    "UPDATE stories SET status = c.was FROM temp.sync_chunk c"
+		    " WHERE c.id = stories.id AND c.sent_at IS NULL AND stories.status = 'sending'") ||
+	    prepare(run, &run->clear_chunk, "DELETE FROM temp.sync_chunk"))
 		return -1;
 	return 0;
 }
@@ -214,17 +342,13 @@ static int step_done(sync_run_state *run, sqlite3_stmt *stmt)
 	return 0;
 }
 
-static int audit(sync_run_state *run, const char *id, const char *at, const char *event)
+static int bind_text(sync_run_state *run, sqlite3_stmt *stmt, int i, const char *text)
 {
-	sqlite3_stmt *stmt = run->add_audit;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, at, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, event, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, run->target_label, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+	if (sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
 		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
 		return -1;
 	}
-	return step_done(run, stmt);
+	return 0;
 }
 
 /* Exponential backoff with jitter, capped: retries spread out instead of all
@@ -241,201 +365,6 @@ static long backoff_seconds(const config *cfg, long attempts)
 		noise = (unsigned int)time(NULL) ^ (unsigned int)getpid();
 	long half = delay / 2;
 	return half + (half > 0 ? (long)(noise % (unsigned long)(half + 1)) : 0);
-}
-
-static void free_items(sync_item *items, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(items[i].id);
-		free(items[i].record);
-	}
-}
-
-/* Take up to cap due stories (or withdrawals) after the keyset position. */
-static long fetch_due(sync_run_state *run, int withdrawals, sync_item *items, size_t cap,
-		      char *last_time, size_t last_time_len, char *last_id, size_t last_id_len)
-{
-	sqlite3_stmt *stmt = withdrawals ? run->due_withdrawals : run->due_stories;
-	int i = 1;
-	if (sqlite3_bind_int(stmt, i++, run->force) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, i++, run->started, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (!withdrawals && sqlite3_bind_text(stmt, i++, last_time, -1, SQLITE_STATIC) != SQLITE_OK) ||
-	    sqlite3_bind_text(stmt, i++, last_id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(stmt, i, (sqlite3_int64)cap) != SQLITE_OK) {
-		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
-		sqlite3_reset(stmt);
-		return -1;
-	}
-	size_t n = 0;
-	int rc;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *record = (const char *)sqlite3_column_text(stmt, 0);
-		const char *id = (const char *)sqlite3_column_text(stmt, 1);
-		if (record == NULL || id == NULL) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		memset(&items[n], 0, sizeof items[n]);
-		items[n].record = strdup(record);
-		items[n].id = strdup(id);
-		items[n].withdrawal = withdrawals;
-		items[n].outcome = SYNC_TEMPORARY;
-		n++;
-		if (!items[n - 1].record || !items[n - 1].id) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		snprintf(last_id, last_id_len, "%s", id);
-		if (!withdrawals) {
-			const char *consented = strstr(record, "\"consented_at\":\"");
-			/* The record carries consented_at; keyset on it and the id. */
-			if (consented != NULL)
-				snprintf(last_time, last_time_len, "%.20s", consented + strlen("\"consented_at\":\""));
-		}
-	}
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	if (rc != SQLITE_DONE) {
-		store_set_error(run->st, "reading due stories: %s",
-				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(run->db));
-		free_items(items, n);
-		return -1;
-	}
-	return (long)n;
-}
-
-/* Mark stories 'sending' (with a 'sent' audit row) before they leave; a story
- * withdrawn meanwhile is dropped from the batch. Runs inside the caller's
- * transaction, which must commit before any of them is sent. Returns the
- * items kept. */
-static long mark_sending(sync_run_state *run, sync_item *items, size_t n, const char *now)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].withdrawal)
-			continue;
-		if (sqlite3_bind_text(run->mark_sending, 1, items[i].id, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    step_done(run, run->mark_sending) != 0)
-			return -1;
-		if (sqlite3_changes(run->db) == 0) {
-			free(items[i].id);
-			free(items[i].record);
-			items[i].id = items[i].record = NULL;
-			continue;
-		}
-		if (audit(run, items[i].id, now, "sent") != 0)
-			return -1;
-	}
-	/* Close the gaps only now, so that on failure every item is still freed once. */
-	size_t kept = 0;
-	for (size_t i = 0; i < n; i++)
-		if (items[i].id != NULL)
-			items[kept++] = items[i];
-	for (size_t i = kept; i < n; i++)
-		items[i].id = items[i].record = NULL;
-	return (long)kept;
-}
-
-static const char *outcome_name(sync_outcome outcome)
-{
-	switch (outcome) {
-	case SYNC_DELIVERED: return "delivered";
-	case SYNC_ALREADY_THERE: return "already there";
-	case SYNC_TEMPORARY: return "failed, will retry";
-	case SYNC_REJECTED: return "rejected";
-	}
-	return "unknown";
-}
-
-static int record_attempt(sync_run_state *run, const sync_item *item, const char *now)
-{
-	sqlite3_stmt *stmt = run->add_attempt;
-	if (sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 3, run->target_label, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 4, item->withdrawal ? "withdrawal" : "story", -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 5, outcome_name(item->outcome), -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 6, item->code, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 7, item->message, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
-		return -1;
-	}
-	return step_done(run, stmt);
-}
-
-static long attempts_so_far(sync_run_state *run, const char *id)
-{
-	sqlite3_stmt *stmt = run->attempt_count;
-	long count = 0;
-	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		count = (long)sqlite3_column_int64(stmt, 0);
-	sqlite3_reset(stmt);
-	return count;
-}
-
-/* Write what the target said about each item, inside the caller's transaction. */
-static int record_outcomes(sync_run_state *run, sync_item *items, size_t n, time_t now_time,
-			   const char *now)
-{
-	for (size_t i = 0; i < n; i++) {
-		sync_item *item = &items[i];
-		int taken = item->outcome == SYNC_DELIVERED || item->outcome == SYNC_ALREADY_THERE;
-		if (record_attempt(run, item, now) != 0)
-			return -1;
-		if (taken) {
-			sqlite3_stmt *stmt = item->withdrawal ? run->withdrawal_done : run->story_done;
-			if (sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-			    (!item->withdrawal &&
-			     (sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
-			      sqlite3_bind_text(stmt, 3, run->target_label, -1, SQLITE_STATIC) != SQLITE_OK)) ||
-			    step_done(run, stmt) != 0)
-				return -1;
-			const char *event = item->withdrawal ? "withdrawal delivered"
-				: item->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
-			if (audit(run, item->id, now, event) != 0)
-				return -1;
-			if (item->outcome == SYNC_DELIVERED)
-				run->summary->delivered++;
-			else
-				run->summary->already_there++;
-		} else {
-			char next[32];
-			long attempts = attempts_so_far(run, item->id) + 1;
-			/* Rejected items need a person to look: retry at the slowest pace. */
-			long delay = item->outcome == SYNC_REJECTED ? run->cfg->retry_max_seconds
-								     : backoff_seconds(run->cfg, attempts);
-			utc_at(now_time + delay, next, sizeof next);
-			sqlite3_stmt *stmt = item->withdrawal ? run->withdrawal_failed : run->story_failed;
-			if (sqlite3_bind_text(stmt, 1, item->id, -1, SQLITE_STATIC) != SQLITE_OK ||
-			    sqlite3_bind_text(stmt, 2, next, -1, SQLITE_STATIC) != SQLITE_OK ||
-			    step_done(run, stmt) != 0)
-				return -1;
-			run->summary->failed++;
-		}
-	}
-	return 0;
-}
-
-/* One transaction (one fsync): what the target said about the step just sent
- * (done, or NULL), and the next step (next, or NULL) marked 'sending'. Sets
- * *kept to how many of next are still to be sent. */
-static int change_states(sync_run_state *run, sync_item *done, size_t ndone, sync_item *next,
-			 size_t nnext, size_t *kept)
-{
-	if (exec_sql(run, "BEGIN IMMEDIATE") != 0)
-		return -1;
-	char now[32];
-	time_t now_time = time(NULL);
-	utc_at(now_time, now, sizeof now);
-	long marked = 0;
-	if ((done != NULL && record_outcomes(run, done, ndone, now_time, now) != 0) ||
-	    (next != NULL && (marked = mark_sending(run, next, nnext, now)) < 0) ||
-	    exec_sql(run, "COMMIT") != 0) {
-		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	*kept = (size_t)marked;
-	return 0;
 }
 
 static void show_progress(sync_run_state *run)
@@ -477,6 +406,212 @@ static long count_due(sync_run_state *run, const char *sql)
 /* How many items one step takes: a step's state changes are one local
  * transaction each way. A target that can take many batches at once (start)
  * gets steps of several batches, each still its own transaction there. */
+
+static void free_step(sync_step *step)
+{
+	for (size_t i = 0; i < step->n; i++) {
+		free(step->items[i].id);
+		free(step->items[i].record);
+		step->items[i].id = step->items[i].record = NULL;
+	}
+	step->n = 0;
+}
+
+/* Read the next up to cap items of the chunk, after *after (a seq), into
+ * step. Returns how many, or -1. */
+static long read_step(sync_run_state *run, enum sync_kind kind, sync_step *step, size_t cap,
+		      sqlite3_int64 *after)
+{
+	sqlite3_stmt *stmt = run->read[kind];
+	step->n = 0;
+	if (sqlite3_bind_int64(stmt, 1, *after) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)cap) != SQLITE_OK) {
+		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *record = (const char *)sqlite3_column_text(stmt, 0);
+		const char *id = (const char *)sqlite3_column_text(stmt, 1);
+		if (record == NULL || id == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		sync_item *item = &step->items[step->n];
+		memset(item, 0, sizeof *item);
+		item->record = strdup(record);
+		item->id = strdup(id);
+		item->withdrawal = kind == KIND_WITHDRAWALS;
+		item->outcome = SYNC_TEMPORARY;
+		step->seq[step->n] = sqlite3_column_int64(stmt, 3);
+		step->attempts[step->n] = (long)sqlite3_column_int64(stmt, 4);
+		*after = step->seq[step->n];
+		step->n++;
+		if (item->record == NULL || item->id == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (rc != SQLITE_DONE) {
+		store_set_error(run->st, "reading due stories: %s",
+				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(run->db));
+		free_step(step);
+		return -1;
+	}
+	return (long)step->n;
+}
+
+static const char *outcome_name(sync_outcome outcome)
+{
+	switch (outcome) {
+	case SYNC_DELIVERED: return "delivered";
+	case SYNC_ALREADY_THERE: return "already there";
+	case SYNC_TEMPORARY: return "failed, will retry";
+	case SYNC_REJECTED: return "rejected";
+	}
+	return "unknown";
+}
+
+/* Note what the target said about each item of a step in the chunk (TEMP
+ * only: nothing durable changes here), and count it. */
+static int note_answers(sync_run_state *run, const sync_step *step, const char *sent_at)
+{
+	sqlite3_stmt *stmt = run->set_answer;
+	time_t now_time = time(NULL);
+	if (exec_sql(run, "BEGIN") != 0)
+		return -1;
+	/* Most answers are a plain "delivered": one statement for the step's
+	 * range, when the step is one (its seqs are consecutive), then a row of
+	 * its own for each other answer. */
+	int ranged = step->n > 0 && step->seq[step->n - 1] - step->seq[0] == (sqlite3_int64)step->n - 1;
+	if (ranged &&
+	    (sqlite3_bind_int64(run->set_delivered, 1, step->seq[0]) != SQLITE_OK ||
+	     sqlite3_bind_int64(run->set_delivered, 2, step->seq[step->n - 1]) != SQLITE_OK ||
+	     bind_text(run, run->set_delivered, 3, sent_at) != 0 ||
+	     bind_text(run, run->set_delivered, 4, step->items[0].withdrawal ? "withdrawal delivered"
+									     : "delivered") != 0 ||
+	     step_done(run, run->set_delivered) != 0)) {
+		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	for (size_t i = 0; i < step->n; i++) {
+		const sync_item *item = &step->items[i];
+		int taken = item->outcome == SYNC_DELIVERED || item->outcome == SYNC_ALREADY_THERE;
+		const char *event = item->withdrawal ? "withdrawal delivered"
+			: item->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
+		if (item->outcome == SYNC_DELIVERED)
+			run->summary->delivered++;
+		else if (item->outcome == SYNC_ALREADY_THERE)
+			run->summary->already_there++;
+		else
+			run->summary->failed++;
+		if (ranged && item->outcome == SYNC_DELIVERED && item->code[0] == '\0' &&
+		    item->message[0] == '\0')
+			continue;
+		char next[32] = "";
+		if (!taken) {
+			/* Rejected items need a person to look: retry at the slowest pace. */
+			long delay = item->outcome == SYNC_REJECTED
+				? run->cfg->retry_max_seconds
+				: backoff_seconds(run->cfg, step->attempts[i] + 1);
+			utc_at(now_time + delay, next, sizeof next);
+		}
+		if (sqlite3_bind_int64(stmt, 1, step->seq[i]) != SQLITE_OK ||
+		    bind_text(run, stmt, 2, sent_at) != 0 ||
+		    bind_text(run, stmt, 3, outcome_name(item->outcome)) != 0 ||
+		    sqlite3_bind_int(stmt, 4, taken) != SQLITE_OK ||
+		    (taken && bind_text(run, stmt, 5, event) != 0) ||
+		    bind_text(run, stmt, 6, item->code) != 0 ||
+		    bind_text(run, stmt, 7, item->message) != 0 ||
+		    (!taken && bind_text(run, stmt, 8, next) != 0) ||
+		    step_done(run, stmt) != 0) {
+			sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	if (exec_sql(run, "COMMIT") != 0) {
+		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inside the caller's transaction: the chunk's answers, set-based, with their
+ * attempt and audit rows; stories marked but never sent go back to how they
+ * were. Then the chunk is emptied. */
+static int apply_chunk(sync_run_state *run, enum sync_kind kind)
+{
+	char now[32];
+	utc_now(now, sizeof now);
+	const char *kind_name = kind == KIND_WITHDRAWALS ? "withdrawal" : "story";
+	if (kind == KIND_STORIES &&
+	    (bind_text(run, run->audit_sent, 1, run->target_label) != 0 ||
+	     step_done(run, run->audit_sent) != 0))
+		return -1;
+	if (bind_text(run, run->add_attempts, 1, now) != 0 ||
+	    bind_text(run, run->add_attempts, 2, run->target_label) != 0 ||
+	    bind_text(run, run->add_attempts, 3, kind_name) != 0 ||
+	    step_done(run, run->add_attempts) != 0 ||
+	    bind_text(run, run->audit_taken, 1, now) != 0 ||
+	    bind_text(run, run->audit_taken, 2, run->target_label) != 0 ||
+	    step_done(run, run->audit_taken) != 0)
+		return -1;
+	if (kind == KIND_STORIES && run->erase_at_delivery) {
+		if (bind_text(run, run->audit_erased, 1, now) != 0 ||
+		    step_done(run, run->audit_erased) != 0)
+			return -1;
+		run->erased += sqlite3_changes(run->db);
+	}
+	sqlite3_stmt *taken = run->taken[kind];
+	if ((kind == KIND_STORIES &&
+	     (bind_text(run, taken, 1, now) != 0 ||
+	      bind_text(run, taken, 2, run->target_label) != 0 ||
+	      sqlite3_bind_int(taken, 3, run->erase_at_delivery) != SQLITE_OK)) ||
+	    step_done(run, taken) != 0 ||
+	    step_done(run, run->not_taken[kind]) != 0 ||
+	    (kind == KIND_STORIES && step_done(run, run->restore_unsent) != 0) ||
+	    step_done(run, run->clear_chunk) != 0)
+		return -1;
+	return 0;
+}
+
+/* Inside the caller's transaction: the next chunk of due items after the
+ * keyset (last_time, last_id), marked 'sending' when they are stories.
+ * Returns how many, or -1. */
+static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, char *last_time,
+		       size_t last_time_len, char *last_id, size_t last_id_len)
+{
+	sqlite3_stmt *stmt = run->pick[kind];
+	if (sqlite3_bind_int(stmt, 1, run->force) != SQLITE_OK ||
+	    bind_text(run, stmt, 2, run->started) != 0 ||
+	    (kind == KIND_STORIES && bind_text(run, stmt, 3, last_time) != 0) ||
+	    bind_text(run, stmt, 4, last_id) != 0 ||
+	    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cap) != SQLITE_OK ||
+	    step_done(run, stmt) != 0)
+		return -1;
+	long picked = (long)sqlite3_changes(run->db);
+	if (picked == 0)
+		return 0;
+	if (kind == KIND_STORIES && step_done(run, run->mark_sending) != 0)
+		return -1;
+	stmt = run->chunk_last;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_set_error(run->st, "reading the chunk: %s", sqlite3_errmsg(run->db));
+		sqlite3_reset(stmt);
+		return -1;
+	}
+	const char *consented = (const char *)sqlite3_column_text(stmt, 0);
+	snprintf(last_time, last_time_len, "%s", consented ? consented : "");
+	snprintf(last_id, last_id_len, "%s", (const char *)sqlite3_column_text(stmt, 1));
+	sqlite3_reset(stmt);
+	return picked;
+}
+
+/* Items in one step: a target that takes many batches at once (start) gets
+ * several batches a step, each still its own transaction there. */
 static size_t step_size(const sync_run_state *run)
 {
 	size_t batch = (size_t)run->cfg->batch_size;
@@ -485,86 +620,124 @@ static size_t step_size(const sync_run_state *run)
 	return batch;
 }
 
-/* Send everything due of one kind, a step at a time. While the target works
- * on one step, the next is read from the queue; once the target has answered,
- * one transaction records the answers and marks the next step 'sending'.
- * Returns 0, or -1 when the queue could not be read or updated. */
-static int deliver_all(sync_run_state *run, int withdrawals, sync_run_status *status,
-		       char *err, size_t errlen)
+/* Items in one chunk: many for a target that takes many at once; for one that
+ * sends item by item, one step, so its answers are kept as often as before. */
+static size_t chunk_size(const sync_run_state *run)
 {
-	size_t cap = step_size(run);
-	sync_item *items = calloc(cap, sizeof *items), *next = calloc(cap, sizeof *next);
-	if (items == NULL || next == NULL) {
-		free(items);
-		free(next);
-		store_set_error(run->st, "out of memory");
-		return -1;
-	}
-	char last_time[32] = "", last_id[64] = "";
-	size_t n = 0, nnext = 0;
-	int rc = 0;
+	size_t step = step_size(run);
+	if (run->target != NULL && run->ops->start != NULL && step < SYNC_CHUNK_STORIES)
+		return SYNC_CHUNK_STORIES;
+	return step;
+}
+
+static int step_alloc(sync_step *step, size_t cap)
+{
+	step->items = calloc(cap, sizeof *step->items);
+	step->seq = calloc(cap, sizeof *step->seq);
+	step->attempts = calloc(cap, sizeof *step->attempts);
+	step->n = 0;
+	return step->items && step->seq && step->attempts ? 0 : -1;
+}
+
+static void step_free(sync_step *step)
+{
+	free_step(step);
+	free(step->items);
+	free(step->seq);
+	free(step->attempts);
+}
+
+/* Send the chunk (marked and committed) a step at a time, noting each answer.
+ * While the target works on one step, the next is read from the queue. Stops
+ * early when the target says so (*status). 0, or -1 when the queue could not
+ * be read. */
+static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
+		      sync_step *next, size_t cap, sync_run_status *status, char *err,
+		      size_t errlen)
+{
 	int overlap = run->target != NULL && run->ops->start != NULL;
-	long got = fetch_due(run, withdrawals, items, cap, last_time, sizeof last_time, last_id,
-			     sizeof last_id);
-	if (got < 0) {
-		rc = -1;
-	} else if (got > 0 && change_states(run, NULL, 0, items, (size_t)got, &n) != 0) {
-		free_items(items, (size_t)got);
-		rc = -1;
-	}
-	while (rc == 0 && got > 0) {
-		/* got: how many were fetched, n: how many of them are 'sending'. */
-		if (overlap && n > 0)
-			run->ops->start(run->target, items, n);
-		/* The next step is read while the target is busy with this one. */
-		long got_next = 0;
-		if (overlap) {
-			got_next = fetch_due(run, withdrawals, next, cap, last_time, sizeof last_time,
-					     last_id, sizeof last_id);
-			if (got_next < 0)
-				rc = -1;
+	sqlite3_int64 after = 0;
+	if (read_step(run, kind, step, cap, &after) < 0)
+		return -1;
+	while (step->n > 0) {
+		char sent_at[32];
+		utc_now(sent_at, sizeof sent_at);
+		if (overlap)
+			run->ops->start(run->target, step->items, step->n);
+		next->n = 0;
+		if (overlap && read_step(run, kind, next, cap, &after) < 0) {
+			/* The started step must still be collected before the target is
+			 * used again or closed. */
+			run->ops->send(run->target, step->items, step->n, err, errlen);
+			free_step(step);
+			return -1;
 		}
 		if (run->target != NULL) {
-			if (n > 0)
-				*status = run->ops->send(run->target, items, n, err, errlen);
+			*status = run->ops->send(run->target, step->items, step->n, err, errlen);
 		} else {
-			/* The target could not be reached at all: each due story still gets
-			 * its attempt on record, and its backoff. */
-			for (size_t i = 0; i < n; i++)
-				snprintf(items[i].message, sizeof items[i].message, "%s", err);
+			/* The target could not be reached at all: each due item still
+			 * gets its attempt on record, and its backoff. */
+			for (size_t i = 0; i < step->n; i++)
+				snprintf(step->items[i].message, sizeof step->items[i].message, "%s", err);
 		}
-		if (!overlap && rc == 0 && *status == SYNC_RUN_GO_ON) {
-			got_next = fetch_due(run, withdrawals, next, cap, last_time, sizeof last_time,
-					     last_id, sizeof last_id);
-			if (got_next < 0)
-				rc = -1;
-		}
-		if (rc != 0 || *status != SYNC_RUN_GO_ON) {
-			/* Only what was sent is recorded; the next step was never marked. */
-			free_items(next, got_next > 0 ? (size_t)got_next : 0);
-			got_next = 0;
-		}
-		nnext = 0;
-		if (change_states(run, items, n, got_next > 0 ? next : NULL,
-				  got_next > 0 ? (size_t)got_next : 0, &nnext) != 0) {
-			free_items(next, got_next > 0 ? (size_t)got_next : 0);
-			rc = -1;
-		}
-		free_items(items, n);
-		run->done += got;
+		int rc = note_answers(run, step, sent_at);
+		run->done += (long)step->n;
 		show_progress(run);
-		sync_item *swap = items;
-		items = next;
-		next = swap;
-		got = got_next;
-		n = nnext;
+		free_step(step);
+		if (rc != 0 || *status != SYNC_RUN_GO_ON) {
+			free_step(next);
+			return rc;
+		}
+		if (!overlap && read_step(run, kind, next, cap, &after) < 0)
+			return -1;
+		sync_step swap = *step;
+		*step = *next;
+		*next = swap;
 	}
-	free(items);
-	free(next);
+	return 0;
+}
+
+/* Deliver everything due of one kind, a chunk at a time. One transaction
+ * applies a chunk's answers and marks the next chunk 'sending'; only after it
+ * has committed is any of the next chunk sent. 0, or -1 when the queue could
+ * not be read or updated (stories left 'sending' go back at the next run). */
+static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_status *status,
+			char *err, size_t errlen)
+{
+	size_t cap = step_size(run), chunk = chunk_size(run);
+	sync_step step, next;
+	int rc = 0;
+	if (step_alloc(&step, cap) != 0 || step_alloc(&next, cap) != 0) {
+		store_set_error(run->st, "out of memory");
+		rc = -1;
+	}
+	char last_time[32] = "", last_id[64] = "";
+	int have_chunk = 0;
+	while (rc == 0) {
+		long picked = 0;
+		if (exec_sql(run, "BEGIN IMMEDIATE") != 0) {
+			rc = -1;
+			break;
+		}
+		if ((have_chunk && apply_chunk(run, kind) != 0) ||
+		    (*status == SYNC_RUN_GO_ON &&
+		     (picked = pick_chunk(run, kind, chunk, last_time, sizeof last_time, last_id,
+					  sizeof last_id)) < 0) ||
+		    exec_sql(run, "COMMIT") != 0) {
+			sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
+			rc = -1;
+			break;
+		}
+		if (picked == 0)
+			break;
+		have_chunk = 1;
+		rc = send_chunk(run, kind, &step, &next, cap, status, err, errlen);
+	}
+	step_free(&step);
+	step_free(&next);
 	return rc;
 }
 
-/* One sync at a time per queue: a second one waits for nothing and says so. */
 static int take_lock(const char *queue_path, char *err, size_t errlen)
 {
 	char path[4200];
@@ -668,11 +841,18 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	sync_run_status run_status = SYNC_RUN_GO_ON;
 	sqlite3_int64 run_id = -1;
 
+	run.erase_at_delivery = cfg->retention_seconds <= 0;
+
 	/* A story left 'sending' by a run that died may or may not have arrived:
 	 * send it again; the target's UUID key makes the second copy harmless. */
-	/* The run reads each story once, in order: a small page cache does, and
-	 * keeps the sync's memory flat however long the queue. */
+	/* The run reads each story once: a small page cache does, and keeps the
+	 * sync's memory flat however long the queue. The TEMP table holds one
+	 * chunk's answers (SYNC_CHUNK_STORIES at most, about 1 MB): in a temp
+	 * file behind a cache as small, so a chunk costs little memory. */
 	if (exec_sql(&run, "PRAGMA cache_size = -" SYNC_CACHE_KIB) != 0 ||
+	    exec_sql(&run, "PRAGMA temp_store = FILE") != 0 ||
+	    exec_sql(&run, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB) != 0 ||
+	    exec_sql(&run, chunk_sql) != 0 ||
 	    exec_sql(&run, "UPDATE stories SET status = 'queued' WHERE status = 'sending'") != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
@@ -687,25 +867,33 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	if (run.total_due > 0) {
 		run.target = ops->open(cfg, &run_status, err, errlen);
 		if (run.target != NULL) {
-			if (deliver_all(&run, 0, &run_status, err, errlen) != 0 ||
-			    (run_status == SYNC_RUN_GO_ON &&
-			     deliver_all(&run, 1, &run_status, err, errlen) != 0)) {
+			if (deliver_kind(&run, KIND_STORIES, &run_status, err, errlen) != 0 ||
+			    deliver_kind(&run, KIND_WITHDRAWALS, &run_status, err, errlen) != 0) {
 				ops->close(run.target);
 				goto queue_error;
 			}
 			ops->close(run.target);
 		} else if (run_status == SYNC_RUN_UNREACHABLE) {
-			/* deliver_all with no target records a failed attempt for each. */
+			/* deliver_kind with no target records a failed attempt for each. */
 			sync_run_status record_only = SYNC_RUN_GO_ON;
-			if (deliver_all(&run, 0, &record_only, err, errlen) != 0 ||
-			    deliver_all(&run, 1, &record_only, err, errlen) != 0)
+			if (deliver_kind(&run, KIND_STORIES, &record_only, err, errlen) != 0 ||
+			    deliver_kind(&run, KIND_WITHDRAWALS, &record_only, err, errlen) != 0)
 				goto queue_error;
 		}
 		if (run_status == SYNC_RUN_CONFIG_ERROR)
 			status = EXIT_CONFIG;
 	}
-	if (sync_erase_contact_details(st, cfg->retention_seconds) < 0)
+	/* Contact details past a retention period (or delivered by an earlier run
+	 * under another one); with retention 0 this run's were erased as they were
+	 * marked delivered. */
+	long erased = sync_erase_contact_details(st, cfg->retention_seconds);
+	if (erased < 0)
 		goto queue_error;
+	/* secure_delete zeroes the old values in the file, but the WAL may still
+	 * hold the pages as they were: fold it back and truncate it. A busy reader
+	 * only delays this to the next run. */
+	if (erased + run.erased > 0)
+		sqlite3_wal_checkpoint_v2(run.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	summary->left = sync_count_left(st);
 	if (summary->left < 0)
 		goto queue_error;
@@ -713,12 +901,14 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 		status = EXIT_TEMPFAIL;
 	finish_run_row(&run, run_id);
 	finalize_all(&run);
+	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);
 	close(lock);
 	return status;
 
 queue_error:
 	snprintf(err, errlen, "the queue could not be updated: %s", store_error(st));
 	finalize_all(&run);
+	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);
 	close(lock);
 	return EXIT_IOERR;
 }

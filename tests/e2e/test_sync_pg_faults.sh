@@ -138,6 +138,13 @@ central_before=$(central_count)
 echo "#   killed with $delivered_before delivered, $sending sending, $central_before at the server"
 [ "$delivered_before" -lt "$n" ] || sk_fail "the kill came too late: everything was delivered"
 [ "$central_before" -ge "$delivered_before" ] || sk_fail "the server holds fewer than the queue marked delivered"
+# A story leaves only after its 'sending' mark is committed: every story the
+# server holds is 'sending' or 'delivered' in the queue the kill left behind.
+pg_psql -c "SELECT id FROM storykiosk_stories" | sort >"$SK_DIR/kill.central"
+sqlite3 "$kill_db" "SELECT id FROM stories WHERE status IN ('sending', 'delivered')" | sort \
+	>"$SK_DIR/kill.marked"
+sk_eq "stories at the server that were never marked sending" \
+	"$(comm -23 "$SK_DIR/kill.central" "$SK_DIR/kill.marked" | wc -l)" 0
 pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
 sync_queue "$kill_db"
 sk_eq "exit status of the next sync" "$SYNC_RC" 0 || sync_report
