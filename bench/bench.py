@@ -706,52 +706,6 @@ def bench_export(q_big, q_sync):
 
 # ---------------------------------------------------------------- PostgreSQL
 
-def due_query_sql():
-    """The query sync's fetch_due runs for its first batch, from src/store.c and
-    src/sync.c, with its parameters filled in (not forced, now, from the start,
-    the default batch of 200)."""
-    with open(os.path.join(ROOT, "src", "store.c"), encoding="utf-8") as f:
-        store_src = f.read()
-    with open(os.path.join(ROOT, "src", "sync.c"), encoding="utf-8") as f:
-        sync_src = f.read()
-    m = re.search(r'store_record_select\[\]\s*=\s*((?:\s*"(?:[^"\\]|\\.)*")+)\s*;', store_src)
-    d = re.search(r'snprintf\(due_sql,\s*sizeof due_sql,((?:\s*"(?:[^"\\]|\\.)*")+)\s*,\s*store_record_select\)',
-                  sync_src)
-    if not m or not d:
-        raise RuntimeError("the due query could not be read from src/store.c and src/sync.c")
-    select = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', m.group(1)))
-    fmt = "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', d.group(1)))
-    sql = fmt.replace("%s", select, 1)
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    for name, value in (("?1", "0"), ("?2", "'%s'" % now), ("?3", "''"), ("?4", "''"),
-                        ("?5", "200")):
-        sql = sql.replace(name, value)
-    return sql
-
-
-def bench_due_query(q_small, q_big):
-    """How long sync's first batch query takes, against the queue's size."""
-    sql = due_query_sql()
-    parts = []
-    for label, q, n in (("%s" % format(SYNC_N, ","), q_small, SYNC_N), (format(BIG, ","), q_big, BIG)):
-        times = []
-        for _ in range(3):
-            out = subprocess.run(["sqlite3", "-batch", q], input=".timer on\n%s;\n" % sql,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 check=False).stdout
-            m = re.findall(r"Run Time: real ([\d.]+)", out)
-            if m:
-                times.append(float(m[-1]))
-        parts.append("%s queued: %s" % (label, fmt_time(med(times)) if times else "?"))
-    plan = subprocess.run(["sqlite3", "-batch", q_small, "EXPLAIN QUERY PLAN " + sql],
-                          stdout=subprocess.PIPE, text=True, check=False).stdout
-    sort = "USE TEMP B-TREE FOR ORDER BY" in plan
-    diagnostics.append(("sync's first batch query (200 stories due, LIMIT 200), sqlite3 CLI",
-                        "; ".join(parts) + (" — the plan sorts every due story (USE TEMP B-TREE "
-                                            "FOR ORDER BY after the IN on status), building each "
-                                            "one's JSON, for every batch" if sort else "")))
-
-
 def export_records(q):
     out = subprocess.run([SK, "--db", q, "export", "--format", "jsonl"], stdout=subprocess.PIPE,
                          env=SK_ENV, check=True).stdout.decode("utf-8")
@@ -1279,7 +1233,6 @@ def main():
     wizard_small = attempt("consent", "consent to durable commit", "≤ 1.5× the floor", bench_consent)
     attempt("reports", "list and stats", "≤ 20 ms each", bench_reports, q_big)
     export_mem = attempt("export", "export jsonl", "≥ 0.5× its throughput", bench_export, q_big, q_sync)
-    attempt("pg", "due query diagnostic", "-", bench_due_query, q_sync, q_big)
     pg_mem = attempt("pg", "sync to PostgreSQL", "≥ 20× (a); ≥ 0.5× (b)", bench_pg, q_sync, q_one)
     attempt("http", "sync to the HTTP intake", "≥ 5×", bench_http, q_sync)
     attempt("memory", "peak memory", "≤ 10 MB", bench_memory, q_big, export_mem, pg_mem, wizard_small)
