@@ -310,6 +310,7 @@ def bench_startup(q_empty, q_big):
         ("kiosk_big", ["-m"] + markers + ["--", SK, "--db", q_big]),
         ("version", ["-e", "storykiosk", "--", SK, "--version"]),
         ("floor_libs", ["-m"] + markers[:2] + ["--", os.path.join(BB, "floor_libs")]),
+        ("floor_screen", markers + ["--", os.path.join(BB, "floor_screen")]),
     ]
     if "dialog" in missing_tools:
         programs = [p for p in programs if p[0] != "dialog"]
@@ -353,6 +354,13 @@ def bench_startup(q_empty, q_big):
     diagnostics.append(("the floor program linked with the kiosk's libraries, as the kiosk links "
                         "them (ncursesw; sqlite3, libsodium, uuid statically by default)", "%s; floor alone %s" % (
                             fmt_time(fl[0]), fmt_time(f[0]))))
+    fs = summary(t["floor_screen"])
+    diagnostics.append(("the floor drawing the kiosk's whole sign-in screen (bench/floor_screen.c: "
+                        "same rows, rules, box, colours; no form, no files)",
+                        "%s: drawing a full screen instead of one line costs %s; the kiosk's own "
+                        "work before its first screen (the form, the set-up) %s, %s this floor" % (
+                            fmt_time(fs[0]), fmt_time(fs[0] - f[0]), fmt_time(k[0] - fs[0]),
+                            fmt_ratio(k[0] / fs[0]))))
     libs = subprocess.run(["ldd", SK], stdout=subprocess.PIPE, text=True, check=False).stdout
     diagnostics.append(("shared libraries the kiosk loads (ldd)", str(len(
         [l for l in libs.splitlines() if "=>" in l]))))
