@@ -774,10 +774,12 @@ static int read_attribute(form_parser *p, const char *line, size_t len)
 static int check_line_bytes(form_parser *p, const char *line, size_t len)
 {
 	size_t i;
+	int beyond_ascii = 0;
 
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)line[i];
 
+		beyond_ascii |= c >= 0x80;
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			complain(p, p->line_no,
 				 "the line holds a control character (byte 0x%02X); "
@@ -786,6 +788,10 @@ static int check_line_bytes(form_parser *p, const char *line, size_t len)
 			return -1;
 		}
 	}
+	/* Most lines are plain ASCII: the form is read before the first
+	 * screen, so they skip the two passes below. */
+	if (!beyond_ascii)
+		return 0;
 	if (!validate_utf8(line, len)) {
 		complain(p, p->line_no,
 			 "the line is not valid UTF-8 text; save the file as UTF-8");

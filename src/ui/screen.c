@@ -22,6 +22,12 @@ wchar_t *screen_widen(const char *utf8)
 	const char *p = utf8;
 	const char *end = utf8 + bytes;
 	while (p < end) {
+		/* ASCII is itself in every locale the kiosk runs in (UTF-8), and
+		 * most text is ASCII: skip the library call for it. */
+		if ((unsigned char)*p < 0x80) {
+			wide[n++] = (wchar_t)(unsigned char)*p++;
+			continue;
+		}
 		wchar_t ch;
 		size_t used = mbrtowc(&ch, p, (size_t)(end - p), &state);
 		if (used == (size_t)-1 || used == (size_t)-2) {
