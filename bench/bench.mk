@@ -17,7 +17,7 @@ BENCH_SQLITE = $(shell $(BENCH_PKG_CONFIG) --cflags --libs sqlite3 2>/dev/null)
 # UI_LIBS and CORE_LIBS), for the "floor with the kiosk's libraries" diagnostic.
 BENCH_KIOSK_LIBS = $(UI_LIBS) $(CORE_LIBS)
 BENCH_TOOLS = $(BENCH_BUILD)/ptyrun $(BENCH_BUILD)/floor $(BENCH_BUILD)/floor_libs \
-	$(BENCH_BUILD)/floor_screen \
+	$(BENCH_BUILD)/floor_screen $(BENCH_BUILD)/floor_pq \
 	$(BENCH_BUILD)/floor_commit $(BENCH_BUILD)/intake_min $(BENCH_BUILD)/runstat
 
 bench: bench-deps $(BENCH_TOOLS)
@@ -38,6 +38,11 @@ $(BENCH_BUILD)/floor: bench/floor.c
 $(BENCH_BUILD)/floor_screen: bench/floor_screen.c
 	@mkdir -p $(BENCH_BUILD)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(BENCH_NCURSES)
+
+$(BENCH_BUILD)/floor_pq: bench/floor_pq.c
+	@mkdir -p $(BENCH_BUILD)
+	$(CC) $(BENCH_CFLAGS) $(shell $(BENCH_PKG_CONFIG) --cflags libpq libcurl 2>/dev/null) -o $@ $< \
+		-Wl,--no-as-needed $(NET_LIBS)
 
 $(BENCH_BUILD)/floor_libs: bench/floor.c
 	@mkdir -p $(BENCH_BUILD)

@@ -952,6 +952,12 @@ def bench_memory(q_big, export_mem, pg_mem, wizard_small):
                 usage.maxrss_kb <= 10240 and flat, fmt=fmt_kb,
                 note="one run %s; server CPU %.1f s; %s" % (
                     how, cpu, "flat" if flat else "grows with the queue"))
+        floor = [run_timed([os.path.join(BB, "floor_pq"), PG_URL], stdout=subprocess.PIPE,
+                           check=False)[0].maxrss_kb for _ in range(3)]
+        diagnostics.append(("peak memory of bench/floor_pq (libpq and libcurl linked as in "
+                            "storykiosk-sync; connect, one INSERT, disconnect)",
+                            "%s: the libraries' share of sync's %s" % (
+                                fmt_kb(med(floor)), fmt_kb(usage.maxrss_kb))))
     else:
         add_error("peak resident memory: sync of %s" % format(BIG, ","), "≤ 10 MB",
                   "no PostgreSQL server")
