@@ -33,6 +33,20 @@ static int has_default_form(const char *dir)
 	return n > 0 && (size_t)n < sizeof probe && access(probe, R_OK) == 0;
 }
 
+/* The directory holding the running binary, into dir; 0, or -1 if unknown. */
+static int exe_dir(char *dir, size_t dirlen)
+{
+	ssize_t len = readlink("/proc/self/exe", dir, dirlen - 1);
+	if (len <= 0)
+		return -1;
+	dir[len] = '\0';
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return -1;
+	*slash = '\0';
+	return 0;
+}
+
 void paths_data_dir(char *out, size_t outlen)
 {
 	const char *chosen = getenv("STORYKIOSK_DATA_DIR");
@@ -41,19 +55,11 @@ void paths_data_dir(char *out, size_t outlen)
 		return;
 	}
 	char exe[4096];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len > 0) {
-		exe[len] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			/* The installed binary's directory never holds forms/, so
-			 * this only picks the source tree. */
-			if (has_default_form(exe) && strlen(exe) < outlen) {
-				snprintf(out, outlen, "%s", exe);
-				return;
-			}
-		}
+	/* The installed binary's directory never holds forms/, so this only
+	 * picks the source tree. */
+	if (exe_dir(exe, sizeof exe) == 0 && has_default_form(exe) && strlen(exe) < outlen) {
+		snprintf(out, outlen, "%s", exe);
+		return;
 	}
 	snprintf(out, outlen, "%s", STORYKIOSK_DATADIR);
 }
@@ -61,16 +67,10 @@ void paths_data_dir(char *out, size_t outlen)
 void paths_sync_helper(char *out, size_t outlen)
 {
 	char exe[4096];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (len > 0) {
-		exe[len] = '\0';
-		char *slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			int n = snprintf(out, outlen, "%s/storykiosk-sync", exe);
-			if (n > 0 && (size_t)n < outlen && access(out, X_OK) == 0)
-				return;
-		}
+	if (exe_dir(exe, sizeof exe) == 0) {
+		int n = snprintf(out, outlen, "%s/storykiosk-sync", exe);
+		if (n > 0 && (size_t)n < outlen && access(out, X_OK) == 0)
+			return;
 	}
 	snprintf(out, outlen, "%s/storykiosk-sync", STORYKIOSK_LIBEXECDIR);
 }
