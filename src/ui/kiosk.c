@@ -2054,9 +2054,12 @@ int ui_capture(ui_context *ctx)
 		fatal("out of memory");
 	k.last_key = k.last_draft = time(NULL);
 	int field_only = 0; /* every key since the last draw only edited the story box */
+	int unchanged = 0;  /* the last wait timed out and changed nothing on screen */
 	while (!k.quit && !got_terminate) {
-		redraw(&k, field_only);
+		if (!unchanged)
+			redraw(&k, field_only);
 		field_only = 0;
+		unchanged = 0;
 		wint_t ch;
 		int rc = read_key(&ch);
 		if (got_interrupt) {
@@ -2065,15 +2068,22 @@ int ui_capture(ui_context *ctx)
 			continue;
 		}
 		if (rc == ERR) {
-			if (k.draft_dirty && time(NULL) - k.last_draft >= DRAFT_EVERY_SECONDS)
+			int acted = 0;
+			if (k.draft_dirty && time(NULL) - k.last_draft >= DRAFT_EVERY_SECONDS) {
 				save_draft(&k);
+				acted = 1;
+			}
 			if (idle_due(&k)) {
 				if (still_there(&k))
 					k.last_key = time(NULL);
 				else if (!got_terminate)
 					idle_reset(&k);
 				k.last_key = time(NULL);
+				acted = 1;
 			}
+			/* The wait wakes twice a second only to keep time: a kiosk left
+			 * alone does not repaint a screen that has not changed. */
+			unchanged = !acted;
 			continue;
 		}
 		k.last_key = time(NULL);
