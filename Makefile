@@ -157,7 +157,8 @@ install: $(PROGRAM) $(HELPER)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/storykiosk
-	rm -rf $(DESTDIR)$(LIBEXECDIR)
+	rm -f $(DESTDIR)$(LIBEXECDIR)/storykiosk-sync
+	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(MANPREFIX)/man1/storykiosk.1
 	rm -f $(DESTDIR)$(MANPREFIX)/man5/storykiosk-form.5 \

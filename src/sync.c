@@ -604,7 +604,13 @@ static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, cha
 		return -1;
 	}
 	const char *consented = (const char *)sqlite3_column_text(stmt, 0);
-	snprintf(last_time, last_time_len, "%s", consented ? consented : "");
+	/* The keyset must be exact: a cut time would pick the same stories again. */
+	if ((size_t)snprintf(last_time, last_time_len, "%s", consented ? consented : "") >=
+	    last_time_len) {
+		store_set_error(run->st, "a story's consent time is too long to page by");
+		sqlite3_reset(stmt);
+		return -1;
+	}
 	snprintf(last_id, last_id_len, "%s", (const char *)sqlite3_column_text(stmt, 1));
 	sqlite3_reset(stmt);
 	return picked;
@@ -705,13 +711,13 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 			char *err, size_t errlen)
 {
 	size_t cap = step_size(run), chunk = chunk_size(run);
-	sync_step step, next;
+	sync_step step = { 0 }, next = { 0 };
 	int rc = 0;
 	if (step_alloc(&step, cap) != 0 || step_alloc(&next, cap) != 0) {
 		store_set_error(run->st, "out of memory");
 		rc = -1;
 	}
-	char last_time[32] = "", last_id[64] = "";
+	char last_time[64] = "", last_id[64] = "";
 	int have_chunk = 0;
 	while (rc == 0) {
 		long picked = 0;

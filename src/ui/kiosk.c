@@ -1829,6 +1829,14 @@ static void try_sign_in(kiosk *k)
 		free(name);
 		return;
 	}
+	/* A story must not be started on a queue that could never keep it: the
+	 * background check has normally long finished by now. */
+	if (store_check(k->ctx->queue) != 0) {
+		set_message(k, LOOK_ERROR, "%s Call IT. No story can be taken on this terminal until "
+			    "then: it could not be kept.", store_problem(k->ctx->queue));
+		free(name);
+		return;
+	}
 	k->operator_name = name;
 	k->operator_role = operator_roles[k->role_choice];
 	start_story(k);
@@ -2041,6 +2049,8 @@ int ui_capture(ui_context *ctx)
 	if (ctx->load_rest != NULL) {
 		int status = ctx->load_rest(ctx);
 		if (status != EXIT_OK) {
+			/* Keys typed while it loaded must not reach the shell. */
+			flushinp();
 			ui_end();
 			editor_clear(&k.field);
 			return status;
