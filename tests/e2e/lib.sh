@@ -440,6 +440,30 @@ sk_wait_highlight() {
 	done
 }
 
+# ---- storykiosk sync, for the sync test files ----
+
+# Run "storykiosk sync" on queue DB with $SK_CONF and extra arguments. Sets
+# SYNC_RC, SYNC_SUMMARY (the last line of stdout) and SYNC_MS; the output is
+# kept in $SK_DIR/sync.out and $SK_DIR/sync.err.
+sk_sync() {
+	local db=$1 started
+	shift
+	started=$(date +%s%N)
+	"$SK_BIN" --db "$db" --config "$SK_CONF" sync "$@" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
+	SYNC_RC=$?
+	SYNC_MS=$(( ($(date +%s%N) - started) / 1000000 ))
+	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
+}
+
+# Show the last sync's output, and the test intake's log when one has run.
+sk_sync_report() {
+	sed 's/^/#   out| /' "$SK_DIR/sync.out"
+	sed 's/^/#   err| /' "$SK_DIR/sync.err"
+	if [ -n "${SK_INTAKE_DIR:-}" ] && [ -f "$SK_INTAKE_DIR/log" ]; then
+		tail -n 5 "$SK_INTAKE_DIR/log" | sed 's/^/#   intake| /'
+	fi
+}
+
 # ---- the test HTTP intake (tests/tools/intake.py), for the sync tests ----
 # A test file using these ends with the intake stopped: trap 'sk_intake_stop; sk_cleanup' EXIT
 

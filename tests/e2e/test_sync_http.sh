@@ -39,21 +39,9 @@ fresh_queue() {
 # storykiosk sync to the intake (or the given URL); sets SYNC_RC, SYNC_SUMMARY
 # (the last line of stdout) and SYNC_MS.
 http_sync() {
-	local url="http://127.0.0.1:$SK_INTAKE_PORT/stories" started
+	local url="http://127.0.0.1:$SK_INTAKE_PORT/stories"
 	if [ $# -gt 0 ] && [[ $1 == *://* ]]; then url=$1; shift; fi
-	started=$(date +%s%N)
-	"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync "$url" "$@" \
-		>"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
-	SYNC_RC=$?
-	SYNC_MS=$(( ($(date +%s%N) - started) / 1000000 ))
-	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
-}
-
-# Show a sync's output and the intake's log after a failed check.
-sync_report() {
-	sed 's/^/#   out| /' "$SK_DIR/sync.out"
-	sed 's/^/#   err| /' "$SK_DIR/sync.err"
-	tail -n 5 "$SK_INTAKE_DIR/log" | sed 's/^/#   intake| /'
+	sk_sync "$SK_DB" "$url" "$@"
 }
 
 # Check the exit status and summary of the last sync.
@@ -61,7 +49,7 @@ expect_sync() {
 	local rc=$1 summary=$2 ok=0
 	sk_eq "exit status" "$SYNC_RC" "$rc" || ok=1
 	sk_eq "summary" "$SYNC_SUMMARY" "$summary" || ok=1
-	[ "$ok" -eq 0 ] || sync_report
+	[ "$ok" -eq 0 ] || sk_sync_report
 }
 
 count_status() { sk_cli list --status "$1" | wc -l; }
@@ -247,9 +235,9 @@ for fault in 401 403; do
 	sk_intake_mode "$fault"
 	before=$(sk_intake_stat requests)
 	http_sync
-	sk_eq "$fault: exit status" "$SYNC_RC" 78 || sync_report
+	sk_eq "$fault: exit status" "$SYNC_RC" 78 || sk_sync_report
 	grep -qF "the intake refused our credentials (HTTP $fault)" "$SK_DIR/sync.err" ||
-		{ sk_fail "$fault: no clear message"; sync_report; }
+		{ sk_fail "$fault: no clear message"; sk_sync_report; }
 	sk_eq "$fault: requests in the run" "$(( $(sk_intake_stat requests) - before ))" 1
 	sk_eq "$fault: delivered in the queue" "$(count_status delivered)" 0
 	sk_eq "$fault: stories left" "$(sk_cli list | wc -l)" 3

@@ -37,32 +37,21 @@ fresh_queue() {
 
 # storykiosk sync URL [ARGS]; sets SYNC_RC, SYNC_SUMMARY, SYNC_MS.
 http_sync() {
-	local url=$1 started
+	local url=$1
 	shift
-	started=$(date +%s%N)
-	"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync "$url" "$@" \
-		>"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
-	SYNC_RC=$?
-	SYNC_MS=$(( ($(date +%s%N) - started) / 1000000 ))
-	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
-}
-
-sync_report() {
-	sed 's/^/#   out| /' "$SK_DIR/sync.out"
-	sed 's/^/#   err| /' "$SK_DIR/sync.err"
-	[ -n "$SK_INTAKE_DIR" ] && tail -n 5 "$SK_INTAKE_DIR/log" | sed 's/^/#   intake| /'
+	sk_sync "$SK_DB" "$url" "$@"
 }
 
 expect_sync() {
 	local rc=$1 summary=$2 ok=0
 	sk_eq "exit status" "$SYNC_RC" "$rc" || ok=1
 	[ -z "$summary" ] || sk_eq "summary" "$SYNC_SUMMARY" "$summary" || ok=1
-	[ "$ok" -eq 0 ] || sync_report
+	[ "$ok" -eq 0 ] || sk_sync_report
 }
 
 # stderr of the last sync must hold TEXT.
 expect_said() {
-	grep -qF -- "$1" "$SK_DIR/sync.err" || { sk_fail "stderr does not say \"$1\""; sync_report; }
+	grep -qF -- "$1" "$SK_DIR/sync.err" || { sk_fail "stderr does not say \"$1\""; sk_sync_report; }
 }
 
 count_status() { sk_cli list --status "$1" | wc -l; }

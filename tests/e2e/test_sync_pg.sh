@@ -14,22 +14,6 @@ SK_CONF=$SK_DIR/storykiosk.conf
 MAKE_QUEUE=$SK_ROOT/tests/tools/make_queue.py
 export SK_BIN
 
-# Run "storykiosk sync" on queue DB with extra arguments; sets SYNC_RC, and
-# SYNC_SUMMARY to the last line of stdout. Output is kept in $SK_DIR/sync.*.
-sync_queue() {
-	local db=$1
-	shift
-	"$SK_BIN" --db "$db" --config "$SK_CONF" sync "$@" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
-	SYNC_RC=$?
-	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
-}
-
-# Show a failed sync's output.
-sync_report() {
-	sed 's/^/#   out| /' "$SK_DIR/sync.out"
-	sed 's/^/#   err| /' "$SK_DIR/sync.err"
-}
-
 write_conf() {
 	cat >"$SK_CONF" <<-EOF
 	# written by test_sync_pg.sh
@@ -50,10 +34,9 @@ write_conf 200
 sk_case "1,000 stories are delivered and counted exactly once"
 python3 "$MAKE_QUEUE" "$SK_DB" 1000 --no-email-every 7 >"$SK_DIR/ids" || sk_fail "make_queue failed"
 sk_cli export >"$SK_DIR/before.jsonl" || sk_fail "export before the sync failed"
-started=$(date +%s%N)
-sync_queue "$SK_DB"
-echo "#   sync of 1,000 stories took $(( ($(date +%s%N) - started) / 1000000 )) ms"
-sk_eq "exit status" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+echo "#   sync of 1,000 stories took $SYNC_MS ms"
+sk_eq "exit status" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 1000, already there 0, failed 0, left 0"
 sk_eq "central rows" "$(central_count)" 1000
 sk_eq "distinct central ids" "$(pg_psql -c 'SELECT count(DISTINCT id) FROM storykiosk_stories')" 1000
@@ -89,15 +72,15 @@ PY
 sk_end_case
 
 sk_case "the same queue synced again delivers nothing and doubles nothing"
-sync_queue "$SK_DB"
-sk_eq "exit status" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 0, already there 0, failed 0, left 0"
 sk_eq "central rows" "$(central_count)" 1000
 # As if a sync had died after the server committed but before the queue
 # recorded it: every story is sent again, and the server already holds each.
 sk_sql "UPDATE stories SET status = 'queued' WHERE status = 'delivered'"
-sync_queue "$SK_DB"
-sk_eq "exit status after resending" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status after resending" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary after resending" "$SYNC_SUMMARY" "delivered 0, already there 1000, failed 0, left 0"
 sk_eq "central rows after resending" "$(central_count)" 1000
 sk_eq "delivered in the queue" "$(status_count "$SK_DB" delivered)" 1000
@@ -106,8 +89,8 @@ sk_end_case
 sk_case "a withdrawal after delivery marks the central row withdrawn"
 id=$(sed -n 5p "$SK_DIR/ids")
 sk_cli withdraw "$id" >"$SK_DIR/withdraw.out" 2>&1 || { sk_fail "withdraw failed"; cat "$SK_DIR/withdraw.out"; }
-sync_queue "$SK_DB"
-sk_eq "exit status" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 1, already there 0, failed 0, left 0"
 sk_eq "withdrawn central rows" "$(pg_psql -c 'SELECT id FROM storykiosk_stories WHERE withdrawn_at IS NOT NULL')" "$id"
 sk_eq "central rows" "$(central_count)" 1000

@@ -20,17 +20,6 @@ RIGHT=Right-Pass-7f3a
 WRONG=Wrong-Pass-9c1d
 CREDENTIALS=$SK_DIR/pg.secret
 
-sync_queue() {
-	"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync "$@" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
-	SYNC_RC=$?
-	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
-}
-
-sync_report() {
-	sed 's/^/#   out| /' "$SK_DIR/sync.out"
-	sed 's/^/#   err| /' "$SK_DIR/sync.err"
-}
-
 # write_conf TARGET: with the credentials file.
 write_conf() {
 	cat >"$SK_CONF" <<-EOF
@@ -66,10 +55,10 @@ python3 "$MAKE_QUEUE" "$SK_DB" 50 >"$SK_DIR/ids" || { echo "not ok - make_queue"
 sk_case "a wrong password: exit 78, a clear message without the password, nothing delivered"
 write_conf "$(pg_url)"
 write_secret "$WRONG" 600
-sync_queue
-sk_eq "exit status" "$SYNC_RC" 78 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status" "$SYNC_RC" 78 || sk_sync_report
 grep -q "password authentication failed" "$SK_DIR/sync.err" ||
-	{ sk_fail "the message does not say the password was refused"; sync_report; }
+	{ sk_fail "the message does not say the password was refused"; sk_sync_report; }
 no_password_shown
 sk_eq "delivered in the queue" "$(status_count delivered)" 0
 sk_eq "queued or failed in the queue" "$(( $(status_count queued) + $(status_count failed) ))" 50
@@ -78,9 +67,9 @@ sk_end_case
 
 sk_case "no password at all for a server that wants one: exit 78"
 sed -i '/^credentials_file/d' "$SK_CONF"
-sync_queue
-sk_eq "exit status" "$SYNC_RC" 78 || sync_report
-grep -q "password" "$SK_DIR/sync.err" || { sk_fail "the message does not mention the password"; sync_report; }
+sk_sync "$SK_DB"
+sk_eq "exit status" "$SYNC_RC" 78 || sk_sync_report
+grep -q "password" "$SK_DIR/sync.err" || { sk_fail "the message does not mention the password"; sk_sync_report; }
 sk_eq "delivered in the queue" "$(status_count delivered)" 0
 sk_end_case
 
@@ -107,9 +96,9 @@ done
 write_conf "postgresql://storykiosk@127.0.0.1:$port/central"
 for mode in 644 640 604; do
 	write_secret "$RIGHT" "$mode"
-	sync_queue
-	sk_eq "exit status with mode $mode" "$SYNC_RC" 78 || sync_report
-	grep -q "$CREDENTIALS" "$SK_DIR/sync.err" || { sk_fail "the message does not name the file (mode $mode)"; sync_report; }
+	sk_sync "$SK_DB"
+	sk_eq "exit status with mode $mode" "$SYNC_RC" 78 || sk_sync_report
+	grep -q "$CREDENTIALS" "$SK_DIR/sync.err" || { sk_fail "the message does not name the file (mode $mode)"; sk_sync_report; }
 	no_password_shown
 done
 [ -f "$SK_DIR/connections" ] && sk_fail "the sync connected despite the unsafe credentials file"
@@ -125,7 +114,7 @@ for target in "postgresql://storykiosk:$RIGHT@127.0.0.1:$PG_PORT/central" \
 	"host=127.0.0.1 port=$PG_PORT user=storykiosk dbname=central password=$RIGHT"; do
 	"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync "$target" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
 	SYNC_RC=$?
-	sk_eq "exit status" "$SYNC_RC" 78 || sync_report
+	sk_eq "exit status" "$SYNC_RC" 78 || sk_sync_report
 	no_password_shown
 done
 sk_eq "delivered in the queue" "$(status_count delivered)" 0
@@ -135,9 +124,9 @@ sk_case "a malformed target or a missing database: exit 78"
 for target in "host=127.0.0.1 port=$PG_PORT nosuchoption=1" "$(pg_url nosuchdb)"; do
 	"$SK_BIN" --db "$SK_DB" --config "$SK_CONF" sync "$target" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
 	SYNC_RC=$?
-	sk_eq "exit status for $target" "$SYNC_RC" 78 || sync_report
+	sk_eq "exit status for $target" "$SYNC_RC" 78 || sk_sync_report
 done
-grep -q 'database "nosuchdb" does not exist' "$SK_DIR/sync.err" || { sk_fail "unclear message"; sync_report; }
+grep -q 'database "nosuchdb" does not exist' "$SK_DIR/sync.err" || { sk_fail "unclear message"; sk_sync_report; }
 sk_end_case
 
 sk_case "a role that may not create tables: exit 78; with tables made and granted, it delivers"
@@ -146,9 +135,9 @@ pg_psql -c "CREATE ROLE ward_kiosk LOGIN PASSWORD '$kiosk_pass'" -c "CREATE DATA
 	>/dev/null || sk_fail "making the role"
 write_conf "postgresql://ward_kiosk@127.0.0.1:$PG_PORT/restricted"
 write_secret "$kiosk_pass" 600
-sync_queue
-sk_eq "exit status without CREATE" "$SYNC_RC" 78 || sync_report
-grep -q "permission denied" "$SK_DIR/sync.err" || { sk_fail "the message does not say permission denied"; sync_report; }
+sk_sync "$SK_DB"
+sk_eq "exit status without CREATE" "$SYNC_RC" 78 || sk_sync_report
+grep -q "permission denied" "$SK_DIR/sync.err" || { sk_fail "the message does not say permission denied"; sk_sync_report; }
 grep -qaF "$kiosk_pass" "$SK_DIR/sync.err" "$SK_DIR/sync.out" && sk_fail "the password was shown"
 # The owner makes the tables (by syncing one story of its own), then grants
 # the kiosk role only what delivery needs.
@@ -161,8 +150,8 @@ pg_psql -d restricted -c "GRANT SELECT, INSERT, UPDATE ON storykiosk_stories TO 
 	-c "GRANT SELECT ON storykiosk_schema TO ward_kiosk" >/dev/null || sk_fail "granting"
 write_conf "postgresql://ward_kiosk@127.0.0.1:$PG_PORT/restricted"
 write_secret "$kiosk_pass" 600
-sync_queue
-sk_eq "exit status with grants" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status with grants" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 50, already there 0, failed 0, left 0"
 sk_eq "central rows" "$(pg_psql -d restricted -c 'SELECT count(*) FROM storykiosk_stories')" 51
 # Put the queue back as it was for the next case.
@@ -172,8 +161,8 @@ sk_end_case
 sk_case "the right password in a 0600 file delivers every story"
 write_conf "$(pg_url)"
 write_secret "$RIGHT" 600
-sync_queue
-sk_eq "exit status" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DB"
+sk_eq "exit status" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 50, already there 0, failed 0, left 0"
 sk_eq "central rows" "$(pg_psql -c 'SELECT count(*) FROM storykiosk_stories')" 50
 sk_eq "delivered in the queue" "$(status_count delivered)" 50

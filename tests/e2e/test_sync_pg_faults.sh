@@ -15,21 +15,6 @@ export SK_BIN
 LISTENER_PID=""
 trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; sk_cleanup' EXIT
 
-# Run "storykiosk sync" on queue DB with extra arguments; sets SYNC_RC, and
-# SYNC_SUMMARY to the last line of stdout.
-sync_queue() {
-	local db=$1
-	shift
-	"$SK_BIN" --db "$db" --config "$SK_CONF" sync "$@" >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err"
-	SYNC_RC=$?
-	SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
-}
-
-sync_report() {
-	sed 's/^/#   out| /' "$SK_DIR/sync.out"
-	sed 's/^/#   err| /' "$SK_DIR/sync.err"
-}
-
 # write_conf TARGET BATCH TIMEOUT
 write_conf() {
 	cat >"$SK_CONF" <<-EOF
@@ -60,8 +45,8 @@ write_conf "$(pg_url)" 500 10s
 # each insert statement down a little so the stop lands inside a batch's
 # transaction and not between two quick syncs.
 python3 "$MAKE_QUEUE" "$SK_DIR/seed.db" 1 --seed 99 >/dev/null
-sync_queue "$SK_DIR/seed.db"
-sk_eq "seed sync" "$SYNC_RC" 0 || sync_report
+sk_sync "$SK_DIR/seed.db"
+sk_eq "seed sync" "$SYNC_RC" 0 || sk_sync_report
 pg_psql -c "DELETE FROM storykiosk_stories" -c "
 	CREATE FUNCTION slow_batch() RETURNS trigger LANGUAGE plpgsql AS
 	\$\$ BEGIN PERFORM pg_sleep(0.1); RETURN NULL; END \$\$;
@@ -81,12 +66,12 @@ pg_stop immediate || sk_fail "pg_ctl stop -m immediate failed"
 wait "$sync_pid"
 SYNC_RC=$? SYNC_SUMMARY=$(tail -n 1 "$SK_DIR/sync.out")
 echo "#   stopped after $seen stories were visible; first sync: $SYNC_SUMMARY ($(( ($(date +%s%N) - started) / 1000000 )) ms)"
-sk_eq "first sync exit status" "$SYNC_RC" 75 || sync_report
+sk_eq "first sync exit status" "$SYNC_RC" 75 || sk_sync_report
 read -r delivered1 already1 failed1 left1 <<<"$(summary_numbers "$SYNC_SUMMARY")"
 [ "${left1:-0}" -gt 0 ] || sk_fail "the first sync left nothing: the stop came too late ($SYNC_SUMMARY)"
 [ "${delivered1:-0}" -gt 0 ] || sk_fail "the first sync delivered nothing: the stop came too early ($SYNC_SUMMARY)"
 sk_eq "left after the first sync" "$left1" "$((n - delivered1))"
-grep -qi "postgres\|connection\|server" "$SK_DIR/sync.err" || { sk_fail "no message about the lost server"; sync_report; }
+grep -qi "postgres\|connection\|server" "$SK_DIR/sync.err" || { sk_fail "no message about the lost server"; sk_sync_report; }
 sk_eq "delivered in the queue after the first sync" "$(status_count "$SK_DB" delivered)" "$delivered1"
 pg_restart || sk_fail "the server did not start again"
 central1=$(central_count)
@@ -94,9 +79,9 @@ central1=$(central_count)
 # acknowledged: the server can hold more than the queue knows, never less.
 [ "$central1" -ge "$delivered1" ] || sk_fail "central holds $central1 but the queue has $delivered1 delivered"
 pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
-sync_queue "$SK_DB" --force
+sk_sync "$SK_DB" --force
 echo "#   after the restart: central held $central1; second sync: $SYNC_SUMMARY"
-sk_eq "second sync exit status" "$SYNC_RC" 0 || sync_report
+sk_eq "second sync exit status" "$SYNC_RC" 0 || sk_sync_report
 read -r delivered2 already2 failed2 left2 <<<"$(summary_numbers "$SYNC_SUMMARY")"
 sk_eq "second sync delivered + already there" "$((delivered2 + already2))" "$((n - delivered1))"
 sk_eq "second sync already there (sent but unacknowledged)" "$already2" "$((central1 - delivered1))"
@@ -146,8 +131,8 @@ sqlite3 "$kill_db" "SELECT id FROM stories WHERE status IN ('sending', 'delivere
 sk_eq "stories at the server that were never marked sending" \
 	"$(comm -23 "$SK_DIR/kill.central" "$SK_DIR/kill.marked" | wc -l)" 0
 pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
-sync_queue "$kill_db"
-sk_eq "exit status of the next sync" "$SYNC_RC" 0 || sync_report
+sk_sync "$kill_db"
+sk_eq "exit status of the next sync" "$SYNC_RC" 0 || sk_sync_report
 read -r delivered2 already2 failed2 left2 <<<"$(summary_numbers "$SYNC_SUMMARY")"
 sk_eq "delivered + already there" "$((delivered2 + already2))" "$((n - delivered_before))"
 sk_eq "already there: sent before the kill but not recorded" "$already2" "$((central_before - delivered_before))"
@@ -175,8 +160,8 @@ with db:
         db.execute("UPDATE %s SET %s = ? WHERE %s = ?" % (table, key, key), (sys.argv[2], old))
 PY
 write_conf "$(pg_url)" 200 10s
-sync_queue "$bad_db"
-sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+sk_sync "$bad_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
 sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
 sk_eq "central rows" "$(central_count)" 29
 sk_eq "delivered in the queue" "$(status_count "$bad_db" delivered)" 29
@@ -192,10 +177,10 @@ mkdir -m 700 "$SK_DIR/unreach"
 python3 "$MAKE_QUEUE" "$unreach_db" 20 --seed 11 >"$SK_DIR/unreach.ids" || sk_fail "make_queue failed"
 port=$(pg_free_port)
 write_conf "postgresql://storykiosk@127.0.0.1:$port/central" 200 5s
-sync_queue "$unreach_db"
-sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+sk_sync "$unreach_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
 sk_eq "summary" "$(summary_numbers "$SYNC_SUMMARY" | awk '{ print $1, $2, $4 }')" "0 0 20"
-grep -qi "connect\|refused\|reach" "$SK_DIR/sync.err" || { sk_fail "no clear message"; sync_report; }
+grep -qi "connect\|refused\|reach" "$SK_DIR/sync.err" || { sk_fail "no clear message"; sk_sync_report; }
 sk_eq "delivered in the queue" "$(status_count "$unreach_db" delivered)" 0
 sk_eq "queued or failed in the queue" \
 	"$(( $(status_count "$unreach_db" queued) + $(status_count "$unreach_db" failed) ))" 20
@@ -224,9 +209,9 @@ for _ in $(seq 1 50); do
 done
 write_conf "postgresql://storykiosk@127.0.0.1:$port/central" 200 2s
 started=$(date +%s)
-sync_queue "$unreach_db" --force
+sk_sync "$unreach_db" --force
 took=$(( $(date +%s) - started ))
-sk_eq "exit status" "$SYNC_RC" 75 || sync_report
+sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
 [ "$took" -le 12 ] || sk_fail "the sync took $took s with a 2 s timeout"
 sk_eq "delivered in the queue" "$(status_count "$unreach_db" delivered)" 0
 kill "$LISTENER_PID" 2>/dev/null
