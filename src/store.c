@@ -439,11 +439,12 @@ const char *store_problem(const store *st)
 	}
 }
 
-static int exec_sql(store *st, const char *sql, const char *what)
+int store_exec(store *st, const char *sql, const char *what)
 {
 	char *message = NULL;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-		set_error(st, "%s: %s", what, message ? message : sqlite3_errmsg(st->db));
+		set_error(st, "%s%s%s", what ? what : "", what ? ": " : "",
+			  message ? message : sqlite3_errmsg(st->db));
 		sqlite3_free(message);
 		return -1;
 	}
@@ -525,7 +526,7 @@ static int migrate(store *st)
 		return -1;
 	}
 	const int latest = (int)(sizeof migrations / sizeof migrations[0]);
-	if (exec_sql(st, "BEGIN IMMEDIATE", "starting the schema upgrade") != 0)
+	if (store_exec(st, "BEGIN IMMEDIATE", "starting the schema upgrade") != 0)
 		return -1;
 	int version;
 	if (read_user_version(st, &version) != 0)
@@ -549,12 +550,12 @@ static int migrate(store *st)
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", version + 1);
 		for (int part = 0; part < 4 && migrations[version][part] != NULL; part++)
-			if (exec_sql(st, migrations[version][part], "upgrading the queue's schema") != 0)
+			if (store_exec(st, migrations[version][part], "upgrading the queue's schema") != 0)
 				goto fail;
-		if (exec_sql(st, pragma, "recording the schema version") != 0)
+		if (store_exec(st, pragma, "recording the schema version") != 0)
 			goto fail;
 	}
-	return exec_sql(st, "COMMIT", "finishing the schema upgrade");
+	return store_exec(st, "COMMIT", "finishing the schema upgrade");
 fail:
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
@@ -646,8 +647,8 @@ store *store_open_checked(const char *path, int *problem, char *err, size_t errl
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-	if (exec_sql(st, "PRAGMA journal_mode = WAL", "switching to WAL") != 0 ||
-	    exec_sql(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+	if (store_exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") != 0 ||
+	    store_exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
 		     " PRAGMA secure_delete = ON", "setting up the queue") != 0 ||
 	    migrate(st) != 0)
 		goto fail;

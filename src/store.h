@@ -39,6 +39,10 @@ char *store_contact_value(const store *st, const char *value);
 /* The queue file's path, as opened. */
 const char *store_path(const store *st);
 
+/* Run SQL with no result rows on the queue's connection. 0, or -1 with the
+ * message in store_error, after "what: " when what is not NULL. */
+int store_exec(store *st, const char *sql, const char *what);
+
 /* Record an error message for store_error (printf-style). */
 void store_set_error(store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -161,17 +161,6 @@ static int prepare(sync_run_state *run, sqlite3_stmt **stmt, const char *sql)
 	return 0;
 }
 
-static int exec_sql(sync_run_state *run, const char *sql)
-{
-	char *message = NULL;
-	if (sqlite3_exec(run->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-		store_set_error(run->st, "%s", message ? message : sqlite3_errmsg(run->db));
-		sqlite3_free(message);
-		return -1;
-	}
-	return 0;
-}
-
 
 static void finalize_all(sync_run_state *run)
 {
@@ -481,7 +470,7 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 {
 	sqlite3_stmt *stmt = run->set_answer;
 	time_t now_time = time(NULL);
-	if (exec_sql(run, "BEGIN") != 0)
+	if (store_exec(run->st, "BEGIN", NULL) != 0)
 		return -1;
 	/* Most answers are a plain "delivered": one statement for the step's
 	 * range, when the step is one (its seqs are consecutive), then a row of
@@ -532,7 +521,7 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 			return -1;
 		}
 	}
-	if (exec_sql(run, "COMMIT") != 0) {
+	if (store_exec(run->st, "COMMIT", NULL) != 0) {
 		sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
@@ -721,7 +710,7 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 	int have_chunk = 0;
 	while (rc == 0) {
 		long picked = 0;
-		if (exec_sql(run, "BEGIN IMMEDIATE") != 0) {
+		if (store_exec(run->st, "BEGIN IMMEDIATE", NULL) != 0) {
 			rc = -1;
 			break;
 		}
@@ -729,7 +718,7 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 		    (*status == SYNC_RUN_GO_ON &&
 		     (picked = pick_chunk(run, kind, chunk, last_time, sizeof last_time, last_id,
 					  sizeof last_id)) < 0) ||
-		    exec_sql(run, "COMMIT") != 0) {
+		    store_exec(run->st, "COMMIT", NULL) != 0) {
 			sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
 			rc = -1;
 			break;
@@ -855,11 +844,12 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	 * sync's memory flat however long the queue. The TEMP table holds one
 	 * chunk's answers (SYNC_CHUNK_STORIES at most, about 1 MB): in a temp
 	 * file behind a cache as small, so a chunk costs little memory. */
-	if (exec_sql(&run, "PRAGMA cache_size = -" SYNC_CACHE_KIB) != 0 ||
-	    exec_sql(&run, "PRAGMA temp_store = FILE") != 0 ||
-	    exec_sql(&run, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB) != 0 ||
-	    exec_sql(&run, chunk_sql) != 0 ||
-	    exec_sql(&run, "UPDATE stories SET status = 'queued' WHERE status = 'sending'") != 0 ||
+	if (store_exec(run.st, "PRAGMA cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
+	    store_exec(run.st, "PRAGMA temp_store = FILE", NULL) != 0 ||
+	    store_exec(run.st, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
+	    store_exec(run.st, chunk_sql, NULL) != 0 ||
+	    store_exec(run.st, "UPDATE stories SET status = 'queued' WHERE status = 'sending'",
+		       NULL) != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
 	run.total_due = count_due(&run,
