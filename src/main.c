@@ -264,11 +264,12 @@ static int status_for_load_error(const char *path)
 	return access(path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_DATAERR;
 }
 
-/* The username word lists. EXIT_OK, or EXIT_DATAERR with the reason in err. */
-static int load_word_lists(validate_wordlists **words, char *err, size_t errlen)
+/* The username word lists from data_dir/data. EXIT_OK, or EXIT_DATAERR with
+ * the reason in err. */
+static int load_word_lists(const char *data_dir, validate_wordlists **words, char *err,
+			   size_t errlen)
 {
-	char data_dir[4096], blocked[4300], warn[4300];
-	paths_data_dir(data_dir, sizeof data_dir);
+	char blocked[4300], warn[4300];
 	snprintf(blocked, sizeof blocked, "%s/data/username-blocked.txt", data_dir);
 	snprintf(warn, sizeof warn, "%s/data/username-warn.txt", data_dir);
 	*words = validate_wordlists_load(blocked, warn, err, errlen);
@@ -353,7 +354,7 @@ static int load_capture_rest(ui_context *ctx)
 		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s\n", err);
 		return status_for_load_error(path);
 	}
-	if (load_word_lists(&rest->words, err, sizeof err) != EXIT_OK) {
+	if (load_word_lists(rest->data_dir, &rest->words, err, sizeof err) != EXIT_OK) {
 		snprintf(rest->problem, sizeof rest->problem, "storykiosk: %s\n", err);
 		return EXIT_DATAERR;
 	}
@@ -506,8 +507,9 @@ static int run_export(const options *opt, store *queue)
 static int run_import(const options *opt, store *queue)
 {
 	validate_wordlists *words;
-	char err[1024] = "";
-	int status = load_word_lists(&words, err, sizeof err);
+	char data_dir[4096], err[1024] = "";
+	paths_data_dir(data_dir, sizeof data_dir);
+	int status = load_word_lists(data_dir, &words, err, sizeof err);
 	if (status != EXIT_OK) {
 		fprintf(stderr, "storykiosk: %s\n", err);
 		return status;
