@@ -39,6 +39,7 @@ enum statement {
 	SQL_STAFF_SHARE,
 	SQL_DELETE_DRAFT,
 	SQL_INSERT_FINDING,
+	SQL_REFERENCE_HOLDER,
 	SQL_COUNT
 };
 
@@ -62,6 +63,7 @@ static const char *const statement_sql[SQL_COUNT] = {
 		"INSERT INTO audit (story_id, at, event, actor) VALUES (?1, ?2, ?3, ?4)",
 	[SQL_DELETE_DRAFT] = "DELETE FROM drafts WHERE id = ?1",
 	[SQL_INSERT_FINDING] = "INSERT INTO story_findings (story_id, kind, count) VALUES (?1, ?2, ?3)",
+	[SQL_REFERENCE_HOLDER] = "SELECT id FROM stories WHERE reference = ?1",
 	[SQL_STAFF_SHARE] =
 		"SELECT coalesce(sum(stories), 0), coalesce(sum(stories * posted_by_staff), 0)"
 		" FROM story_counts WHERE status <> 'withdrawn'",
@@ -941,7 +943,44 @@ static int insert_audit(store *st, const char *story_id, const char *at,
 	return run_statement(st, SQL_INSERT_AUDIT, "recording the audit trail");
 }
 
-int store_save_story(store *st, const story *s)
+/* Whether another story already holds s's reference (*taken); 0 or -1. */
+static int reference_taken(store *st, const story *s, int *taken)
+{
+	sqlite3_stmt *stmt = st->stmt[SQL_REFERENCE_HOLDER];
+	if (bind_text(st, stmt, 1, s->reference) != 0)
+		return -1;
+	int rc = sqlite3_step(stmt);
+	/* The story itself holding it means it is saved already: the insert
+	 * refuses it, as it must, rather than saving it twice. */
+	*taken = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(stmt, 0), s->id) != 0;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		set_error(st, "looking up the story reference: %s", sqlite3_errmsg(st->db));
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A reference is 40 bits of the UUID, so two stories can share one (about
+ * n in 2^40 with n queued). The newcomer then takes a new UUID, whose
+ * reference is free, rather than being refused forever. */
+static int give_free_reference(store *st, story *s)
+{
+	for (int tries = 0; tries < 16; tries++) {
+		int taken = 0;
+		if (reference_taken(st, s, &taken) != 0)
+			return -1;
+		if (!taken)
+			return 0;
+		if (story_new_id(s) != 0) {
+			set_error(st, "giving the story a new id: out of memory");
+			return -1;
+		}
+	}
+	set_error(st, "no free story reference after 16 new ids");
+	return -1;
+}
+
+int store_save_story(store *st, story *s)
 {
 	if (s->consent != 1) {
 		set_error(st, "a story is only queued once consent is given");
@@ -951,14 +990,19 @@ int store_save_story(store *st, const story *s)
 		return -1;
 	char now[32];
 	utc_now(now, sizeof now);
+	/* The draft keeps the id the story had when it was saved as a draft. */
+	char draft_id[sizeof s->id], reference[sizeof s->reference];
+	memcpy(draft_id, s->id, sizeof draft_id);
+	memcpy(reference, s->reference, sizeof reference);
 	if (run_statement(st, SQL_BEGIN, "starting to save") != 0)
 		return -1;
 	/* The draft goes in the same transaction: after any crash the queue holds
 	 * the whole story or the draft, never both and never half. */
-	if (insert_story_row(st, s, now) != 0 || insert_answers(st, s) != 0 ||
+	if (give_free_reference(st, s) != 0 ||
+	    insert_story_row(st, s, now) != 0 || insert_answers(st, s) != 0 ||
 	    insert_services(st, s) != 0 || insert_findings(st, s) != 0 ||
 	    insert_audit(st, s->id, now, "queued", s->operator_name) != 0 ||
-	    bind_text(st, st->stmt[SQL_DELETE_DRAFT], 1, s->id) != 0 ||
+	    bind_text(st, st->stmt[SQL_DELETE_DRAFT], 1, draft_id) != 0 ||
 	    run_statement(st, SQL_DELETE_DRAFT, "removing the draft") != 0 ||
 	    run_statement(st, SQL_COMMIT, "committing the story") != 0) {
 		char saved[sizeof st->error];
@@ -966,6 +1010,9 @@ int store_save_story(store *st, const story *s)
 		if (!sqlite3_get_autocommit(st->db))
 			run_statement(st, SQL_ROLLBACK, "undoing a failed save");
 		memcpy(st->error, saved, sizeof saved);
+		/* Still the draft's story: its next save and retry use the draft's id. */
+		memcpy(s->id, draft_id, sizeof draft_id);
+		memcpy(s->reference, reference, sizeof reference);
 		return -1;
 	}
 	return 0;

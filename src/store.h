@@ -77,8 +77,10 @@ void store_check_start(store *st);
 int store_check(store *st);
 
 /* Save a consented story and its audit row, and remove its draft, in one
- * transaction (after the integrity verdict); 0 or -1. */
-int store_save_story(store *st, const story *s);
+ * transaction (after the integrity verdict); 0 or -1. A story whose reference
+ * another story already holds is saved under a new id and reference (s is
+ * updated: the thank-you shows the new one). */
+int store_save_story(store *st, story *s);
 
 /* How many stories are queued in all (not withdrawn), and how many were posted
  * by staff, from the running counts. 0 or -1. */

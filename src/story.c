@@ -90,10 +90,7 @@ story *story_new(const form *f, const char *operator_name,
 		story_free(s);
 		return NULL;
 	}
-	uuid_t uuid;
-	uuid_generate_random(uuid);
-	uuid_unparse_lower(uuid, s->id);
-	if (story_reference(s->id, s->reference, sizeof s->reference) != 0) {
+	if (story_new_id(s) != 0) {
 		story_free(s);
 		return NULL;
 	}
@@ -105,6 +102,19 @@ story *story_new(const form *f, const char *operator_name,
 		return NULL;
 	}
 	return s;
+}
+
+int story_new_id(story *s)
+{
+	uuid_t uuid;
+	char id[sizeof s->id], reference[sizeof s->reference];
+	uuid_generate_random(uuid);
+	uuid_unparse_lower(uuid, id);
+	if (story_reference(id, reference, sizeof reference) != 0)
+		return -1;
+	memcpy(s->id, id, sizeof id);
+	memcpy(s->reference, reference, sizeof reference);
+	return 0;
 }
 
 void story_free(story *s)

@@ -47,6 +47,10 @@ typedef struct {
 story *story_new(const form *f, const char *operator_name,
 		 const char *operator_role);
 
+/* Give the story a new UUID and the reference that goes with it (when its
+ * reference turns out to be taken); 0, or -1 leaving it as it was. */
+int story_new_id(story *s);
+
 /* Write the short reference for a story id: 40 bits of the UUID as 8
  * characters with no 0/O or 1/I, grouped "ABCD-EFGH". -1 when id is not a UUID. */
 int story_reference(const char *id, char *out, size_t outlen);

@@ -260,6 +260,60 @@ TEST(save_is_all_or_nothing)
 	story_free(declined);
 }
 
+/* Two stories can share a reference (40 bits of the UUID). The second is
+ * saved under a new id instead of being refused at every try; its draft, kept
+ * under the old id, goes with the save, and a failed save leaves the story
+ * as it was, so the next try still finds and removes that draft. */
+TEST(reference_collision_takes_a_new_id)
+{
+	char path[512], err[512];
+	queue_path(path, sizeof path, "collision");
+	store *st = store_open(path, err, sizeof err);
+	CHECK(st != NULL);
+	story *first = make_story("First", 1);
+	CHECK(store_save_story(st, first) == 0);
+
+	story *second = make_story("Second", 1);
+	CHECK(draft_save(st, second, 0) == 0);
+	char draft_id[sizeof second->id];
+	memcpy(draft_id, second->id, sizeof draft_id);
+	memcpy(second->reference, first->reference, sizeof second->reference);
+
+	/* A save that fails after the new id was taken gives the old one back. */
+	CHECK(sqlite3_exec(store_db(st), "CREATE TEMP TRIGGER refuse_audit BEFORE INSERT ON audit"
+			   " BEGIN SELECT RAISE(ABORT, 'test refuses the audit row'); END",
+			   NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(store_save_story(st, second) == -1);
+	CHECK(strstr(store_error(st), "test refuses") != NULL);
+	CHECK(strcmp(second->id, draft_id) == 0);
+	CHECK(strcmp(second->reference, first->reference) == 0);
+	CHECK(sqlite3_exec(store_db(st), "DROP TRIGGER temp.refuse_audit", NULL, NULL, NULL) == SQLITE_OK);
+
+	CHECK(store_save_story(st, second) == 0);
+	CHECK(strcmp(second->id, draft_id) != 0);
+	CHECK(strcmp(second->reference, first->reference) != 0);
+	char expected[STORY_REFERENCE_SIZE];
+	CHECK(story_reference(second->id, expected, sizeof expected) == 0);
+	CHECK(strcmp(second->reference, expected) == 0);
+	store_close(st);
+
+	CHECK(count_rows(path, "SELECT count(*) FROM stories") == 2);
+	CHECK(count_rows(path, "SELECT count(DISTINCT reference) FROM stories") == 2);
+	CHECK(count_rows(path, "SELECT count(*) FROM drafts") == 0);
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stories WHERE id = '%s' AND reference = '%s'",
+		 second->id, second->reference);
+	CHECK(count_rows(path, sql) == 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM answers WHERE story_id = '%s'", second->id);
+	CHECK(count_rows(path, sql) == 3);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM audit WHERE story_id = '%s'", second->id);
+	CHECK(count_rows(path, sql) == 1);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stories WHERE id = '%s'", draft_id);
+	CHECK(count_rows(path, sql) == 0);
+	story_free(first);
+	story_free(second);
+}
+
 TEST(list_and_show_hide_contact_details)
 {
 	char path[512], err[512];
@@ -549,6 +603,7 @@ int main(void)
 	RUN(save_and_export_round_trip);
 	RUN(staff_posted_story_has_null_email);
 	RUN(save_is_all_or_nothing);
+	RUN(reference_collision_takes_a_new_id);
 	RUN(list_and_show_hide_contact_details);
 	RUN(list_filters_by_status);
 	RUN(migrates_version_5_file_keeping_every_story);
