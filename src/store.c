@@ -340,11 +340,22 @@ static const char schema_v6_triggers[] =
 	"  ON CONFLICT (coded, code, name) DO UPDATE SET services = services + 1;"
 	" END;";
 
+/* Version 7: what each sync looks for besides due stories (withdrawals to
+ * send, contact details to erase) found by index instead of by reading every
+ * story. Partial, so a story pays for them only while it is such a one:
+ * saving a story or delivering it (retention 0) writes neither. */
+static const char schema_v7[] =
+	"CREATE INDEX stories_withdrawal_pending ON stories (id) WHERE withdrawal_pending = 1;"
+	"CREATE INDEX stories_contact_kept ON stories (delivered_at)"
+	" WHERE contact_erased_at IS NULL AND delivered_at IS NOT NULL"
+	" AND (email IS NOT NULL OR postcode IS NOT NULL);";
+
 /* Each entry migrates from user_version i to i + 1, in up to four parts (C
  * compilers need only take string literals of 4095 bytes). */
 static const char *const migrations[][4] = {
 	{ schema_v1 }, { schema_v2 }, { schema_v3 }, { schema_v4 }, { schema_v5 },
 	{ schema_v6_counts, schema_v6_children, schema_v6_drafts, schema_v6_triggers },
+	{ schema_v7 },
 };
 
 /* What the integrity check has found so far. */

@@ -8,7 +8,7 @@
 #include "story.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* An open queue file. */
 typedef struct store store;

@@ -25,9 +25,6 @@
 #include "exitcode.h"
 
 #define PROGRESS_THRESHOLD 100
-/* Stories in one step for a target that splits steps into batches itself
- * (start): few enough that the records held stay small. */
-#define SYNC_STEP_STORIES 500
 /* Stories marked 'sending' in one transaction, and whose answers are applied
  * in one, for such a target. Each transaction rewrites pages scattered over
  * the stories table, so fewer, larger ones cost far less; the bound keeps the
@@ -392,10 +389,6 @@ static long count_due(sync_run_state *run, const char *sql)
 	return count;
 }
 
-/* How many items one step takes: a step's state changes are one local
- * transaction each way. A target that can take many batches at once (start)
- * gets steps of several batches, each still its own transaction there. */
-
 static void free_step(sync_step *step)
 {
 	for (size_t i = 0; i < step->n; i++) {
@@ -605,14 +598,11 @@ static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, cha
 	return picked;
 }
 
-/* Items in one step: a target that takes many batches at once (start) gets
- * several batches a step, each still its own transaction there. */
+/* Items in one step: one batch. A target that can start a batch and finish it
+ * later (start) is sent one while the next is read from the queue. */
 static size_t step_size(const sync_run_state *run)
 {
-	size_t batch = (size_t)run->cfg->batch_size;
-	if (run->target != NULL && run->ops->start != NULL && batch < SYNC_STEP_STORIES)
-		return SYNC_STEP_STORIES;
-	return batch;
+	return (size_t)run->cfg->batch_size;
 }
 
 /* Items in one chunk: many for a target that takes many at once; for one that

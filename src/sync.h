@@ -46,10 +46,9 @@ typedef struct {
 	 * never got to stay SYNC_TEMPORARY. */
 	sync_run_status (*send)(sync_target *target, sync_item *items, size_t n,
 				char *err, size_t errlen);
-	/* Optional (NULL when the target cannot). Begin sending n items and return
-	 * without waiting; the next send, with the same items, finishes the work
-	 * and sets the outcomes. A target with start is given many batches at a
-	 * time and makes each batch_size items its own transaction. */
+	/* Optional (NULL when the target cannot). Begin sending n items (one
+	 * batch) and return without waiting; the next send, with the same items,
+	 * finishes the work and sets the outcomes. */
 	void (*start)(sync_target *target, sync_item *items, size_t n);
 	/* Disconnect and free (NULL is fine). */
 	void (*close)(sync_target *target);

@@ -1,17 +1,22 @@
 /* sync_pg.c - the PostgreSQL delivery target: one table, keyed on the story's
- * UUID, shared by every terminal. A batch of stories goes in one statement (one
- * transaction) with ON CONFLICT DO NOTHING, so a retry after a dropped
- * connection, or a second kiosk holding the same story, never doubles it. The
- * batches of a step are pipelined: sent together, answered in order. */
+ * UUID, shared by every terminal. A batch of stories goes in one COPY (one
+ * transaction), the cheapest way into the table for the server, and the queue
+ * reads the next batch while the server stores this one. The table's key
+ * refuses a story already there (a retry after a dropped connection, or a
+ * second kiosk holding the same story): that batch is sent again as one
+ * INSERT ... ON CONFLICT DO NOTHING, so no story is ever stored twice. */
 #include "sync.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <uuid.h>
 
 #include "fatal.h"
 
@@ -26,23 +31,6 @@
  * without an SQLSTATE: PostgreSQL's own "connection_failure". */
 #define PG_CODE_CONNECTION_FAILURE "08006"
 
-struct sync_target {
-	PGconn *conn;
-	char *terminal;    /* this kiosk's name, stored with each story; NULL: none */
-	size_t batch_size; /* stories per statement, and so per transaction */
-	int wait_ms;       /* the longest wait for the server to read or answer */
-	/* The step started and not yet collected: its items, the stories among
-	 * them (pointers into items), and how many batches are in the pipeline. */
-	sync_item *started;
-	size_t started_n;
-	sync_item **stories;
-	size_t nstories;
-	size_t queued;        /* batches sent into the pipeline */
-	int pipelined;        /* the connection is in pipeline mode */
-	char start_code[16];  /* why batches after queued were not sent */
-	char start_message[256];
-};
-
 /* What an error means for the items that met it. */
 typedef enum {
 	PG_FAULT_TEMPORARY, /* try again later: deadlock, timeout, resources */
@@ -50,6 +38,29 @@ typedef enum {
 	PG_FAULT_CONFIG,    /* credentials, privileges or the central schema: tell the operator */
 	PG_FAULT_BAD_STORY  /* this data is refused: find the story and reject only it */
 } pg_fault;
+
+/* A growing buffer: a batch's JSON array, or its COPY data. */
+typedef struct {
+	char *text;
+	size_t len, cap;
+} text_buffer;
+
+struct sync_target {
+	PGconn *conn;
+	char *terminal;    /* this kiosk's name, stored with each story; NULL: none */
+	int wait_ms;       /* the longest wait for the server to read or answer */
+	/* The batch started and not yet collected: its items, and the stories
+	 * among them (pointers into items). */
+	sync_item *started;
+	size_t started_n;
+	sync_item **stories;
+	size_t nstories;
+	int copying;          /* their COPY is sent and its answer not yet read */
+	pg_fault copy_fault;  /* why it was not sent, or failed */
+	char copy_code[16];
+	char copy_message[256];
+	text_buffer copy;     /* the COPY's data, its memory kept between batches */
+};
 
 /* ---- text ---- */
 
@@ -446,7 +457,6 @@ static sync_target *pg_open(const config *cfg, sync_run_status *status, char *er
 	if (target == NULL)
 		fatal("out of memory");
 	target->conn = conn;
-	target->batch_size = cfg->batch_size > 0 ? (size_t)cfg->batch_size : 200;
 	/* A statement may run for the whole statement_timeout before its error
 	 * comes back: wait a little longer than that. */
 	target->wait_ms = seconds < 2000000 ? (int)(seconds * 1000 + 5000) : -1;
@@ -457,11 +467,6 @@ static sync_target *pg_open(const config *cfg, sync_run_status *status, char *er
 
 /* ---- sending ---- */
 
-/* A growing string for the batch's JSON array. */
-typedef struct {
-	char *text;
-	size_t len, cap;
-} text_buffer;
 
 static void buffer_add(text_buffer *buf, const char *text, size_t len)
 {
@@ -597,23 +602,63 @@ static int send_withdrawal(sync_target *target, sync_item *item, char *code, siz
 	return 0;
 }
 
-/* ---- the pipeline ---- */
+/* ---- the fast path: one COPY a batch ---- */
 
-/* Wait until a result can be read without blocking, sending what is still
- * buffered meanwhile. 0, or -1 when the connection failed or the server kept
- * silent too long (message says which). */
-static int pipeline_wait(sync_target *target, char *message, size_t messagelen)
+/* COPY in PostgreSQL's binary format: each value goes as its length and its
+ * bytes, so nothing in a record is ever escaped or quoted on the way. */
+static const char copy_sql[] =
+	"COPY storykiosk_stories (id, record, terminal) FROM STDIN (FORMAT binary)";
+
+static void buffer_add_u16(text_buffer *buf, uint16_t value)
+{
+	uint16_t net = htons(value);
+	buffer_add(buf, (const char *)&net, sizeof net);
+}
+
+static void buffer_add_u32(text_buffer *buf, uint32_t value)
+{
+	uint32_t net = htonl(value);
+	buffer_add(buf, (const char *)&net, sizeof net);
+}
+
+/* The batch as COPY's binary data: the header, a row of three fields a story
+ * (the UUID's 16 bytes; jsonb's version byte 1 and the record's text; the
+ * terminal's name or NULL), and the trailer. pg_start has checked that every
+ * story's id is a UUID. */
+static void copy_data(text_buffer *buf, sync_item **stories, size_t n, const char *terminal)
+{
+	static const char signature[11] = "PGCOPY\n\377\r\n";
+	buf->len = 0;
+	buffer_add(buf, signature, sizeof signature);
+	buffer_add_u32(buf, 0); /* flags */
+	buffer_add_u32(buf, 0); /* header extension */
+	for (size_t i = 0; i < n; i++) {
+		uuid_t uuid;
+		size_t record_len = strlen(stories[i]->record);
+		(void)uuid_parse(stories[i]->id, uuid);
+		buffer_add_u16(buf, 3);
+		buffer_add_u32(buf, sizeof uuid);
+		buffer_add(buf, (const char *)uuid, sizeof uuid);
+		buffer_add_u32(buf, (uint32_t)(record_len + 1));
+		buffer_add(buf, "\1", 1);
+		buffer_add(buf, stories[i]->record, record_len);
+		if (terminal != NULL) {
+			buffer_add_u32(buf, (uint32_t)strlen(terminal));
+			buffer_add(buf, terminal, strlen(terminal));
+		} else {
+			buffer_add_u32(buf, UINT32_MAX); /* -1: NULL */
+		}
+	}
+	buffer_add_u16(buf, UINT16_MAX); /* -1: the end */
+}
+
+/* Wait until a result can be read without blocking. 0, or -1 when the
+ * connection failed or the server kept silent too long (message says which). */
+static int await_result(sync_target *target, char *message, size_t messagelen)
 {
 	PGconn *conn = target->conn;
-	for (;;) {
-		int flushing = PQflush(conn);
-		if (flushing < 0)
-			break;
-		if (!PQisBusy(conn))
-			return 0;
+	while (PQisBusy(conn)) {
 		struct pollfd fd = {.fd = PQsocket(conn), .events = POLLIN};
-		if (flushing)
-			fd.events |= POLLOUT;
 		int ready = poll(&fd, 1, target->wait_ms);
 		if (ready < 0 && errno == EINTR)
 			continue;
@@ -622,86 +667,109 @@ static int pipeline_wait(sync_target *target, char *message, size_t messagelen)
 				 target->wait_ms / 1000);
 			return -1;
 		}
-		if (ready < 0 || ((fd.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(conn)))
-			break;
+		if (ready < 0 || !PQconsumeInput(conn)) {
+			copy_line(message, messagelen, PQerrorMessage(conn));
+			if (message[0] == '\0')
+				snprintf(message, messagelen, "the connection failed");
+			return -1;
+		}
 	}
-	copy_line(message, messagelen, PQerrorMessage(conn));
-	if (message[0] == '\0')
-		snprintf(message, messagelen, "the connection failed");
-	return -1;
+	return 0;
 }
 
-/* The result of the next batch in the pipeline, up to and including its sync
- * point: its statement's result (the caller clears it), or NULL with the
- * fault in code, message and *fault. */
-static PGresult *pipeline_result(sync_target *target, char *code, size_t codelen, char *message,
-				 size_t messagelen, pg_fault *fault)
+/* The next result of the statement in progress (the caller clears it), or
+ * NULL with the fault in the target's copy_code, copy_message and copy_fault
+ * when the connection failed or went silent. */
+static PGresult *next_result(sync_target *target)
 {
-	PGresult *answer = NULL;
-	int nulls = 0;
-	for (;;) {
-		if (pipeline_wait(target, message, messagelen) != 0) {
-			PQclear(answer);
-			copy_line(code, codelen, PG_CODE_CONNECTION_FAILURE);
-			*fault = PG_FAULT_GONE;
-			return NULL;
-		}
-		PGresult *res = PQgetResult(target->conn);
-		if (res == NULL) {
-			/* One NULL ends each statement's results; two in a row mean
-			 * nothing more will come. */
-			if (++nulls < 2)
-				continue;
-			PQclear(answer);
-			copy_line(code, codelen, PG_CODE_CONNECTION_FAILURE);
-			copy_line(message, messagelen, PQerrorMessage(target->conn));
-			*fault = PG_FAULT_GONE;
-			return NULL;
-		}
-		nulls = 0;
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-			PQclear(res);
-			break;
-		}
-		if (answer == NULL)
-			answer = res;
-		else
-			PQclear(res);
+	if (await_result(target, target->copy_message, sizeof target->copy_message) != 0) {
+		copy_line(target->copy_code, sizeof target->copy_code, PG_CODE_CONNECTION_FAILURE);
+		target->copy_fault = PG_FAULT_GONE;
+		return NULL;
 	}
-	if (answer != NULL && PQresultStatus(answer) == PGRES_TUPLES_OK)
-		return answer;
-	result_error(target->conn, answer, code, codelen, message, messagelen);
-	*fault = classify(target->conn, answer);
-	PQclear(answer);
-	return NULL;
+	return PQgetResult(target->conn);
 }
 
-/* Leave pipeline mode once every answer is read; on a broken connection
- * there is nothing to leave. */
-static void pipeline_end(sync_target *target)
+/* Note a failed result as the COPY's fault, then read the statement's results
+ * to their end, so the connection is ready for the next statement. */
+static void copy_failed(sync_target *target, PGresult *res)
 {
-	if (!target->pipelined)
+	result_error(target->conn, res, target->copy_code, sizeof target->copy_code,
+		     target->copy_message, sizeof target->copy_message);
+	target->copy_fault = classify(target->conn, res);
+	PQclear(res);
+	if (target->copy_fault == PG_FAULT_GONE)
 		return;
-	target->pipelined = 0;
-	PQexitPipelineMode(target->conn);
-	PQsetnonblocking(target->conn, 0);
+	char ignored[256];
+	while (await_result(target, ignored, sizeof ignored) == 0 &&
+	       (res = PQgetResult(target->conn)) != NULL)
+		PQclear(res);
 }
 
-/* Send every batch of the step's stories into the pipeline, each statement
- * followed by a sync point so each batch is its own transaction, and return
- * without waiting for the answers. Stories whose record is not one JSON
- * object are rejected here and never sent. */
+/* Send the started batch's stories as one COPY, its own transaction, and
+ * return without waiting for the server to store them. 0, or -1 with the
+ * fault in copy_code, copy_message and copy_fault. */
+static int copy_start(sync_target *target)
+{
+	PGconn *conn = target->conn;
+	if (PQsendQuery(conn, copy_sql) != 1) {
+		copy_line(target->copy_code, sizeof target->copy_code, PG_CODE_CONNECTION_FAILURE);
+		copy_line(target->copy_message, sizeof target->copy_message, PQerrorMessage(conn));
+		target->copy_fault = PG_FAULT_GONE;
+		return -1;
+	}
+	PGresult *res = next_result(target);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		copy_failed(target, res);
+		return -1;
+	}
+	PQclear(res);
+	copy_data(&target->copy, target->stories, target->nstories, target->terminal);
+	if (PQputCopyData(conn, target->copy.text, (int)target->copy.len) != 1 ||
+	    PQputCopyEnd(conn, NULL) != 1 || PQflush(conn) != 0) {
+		copy_line(target->copy_code, sizeof target->copy_code, PG_CODE_CONNECTION_FAILURE);
+		copy_line(target->copy_message, sizeof target->copy_message, PQerrorMessage(conn));
+		target->copy_fault = PG_FAULT_GONE;
+		return -1;
+	}
+	return 0;
+}
+
+/* The started COPY's answer: 0 when it stored every story, or -1 with the
+ * fault in copy_code, copy_message and copy_fault. */
+static int copy_finish(sync_target *target)
+{
+	PGresult *res = next_result(target);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		copy_failed(target, res);
+		return -1;
+	}
+	PQclear(res);
+	while ((res = next_result(target)) != NULL)
+		PQclear(res);
+	return target->copy_fault == PG_FAULT_GONE ? -1 : 0;
+}
+
+/* Begin the batch: stories whose record is not one JSON object are rejected
+ * here and never sent; the rest go in one COPY, and the call returns while
+ * the server stores them. */
 static void pg_start(sync_target *target, sync_item *items, size_t n)
 {
 	free(target->stories);
 	target->started = items;
 	target->started_n = n;
 	target->nstories = 0;
-	target->queued = 0;
-	target->start_code[0] = target->start_message[0] = '\0';
+	target->copying = 0;
+	target->copy_code[0] = target->copy_message[0] = '\0';
+	target->copy_fault = PG_FAULT_TEMPORARY;
 	target->stories = malloc((n > 0 ? n : 1) * sizeof *target->stories);
 	if (target->stories == NULL)
 		fatal("out of memory");
+	int copyable = 1;
 	for (size_t i = 0; i < n; i++) {
 		items[i].outcome = SYNC_TEMPORARY;
 		items[i].code[0] = items[i].message[0] = '\0';
@@ -713,42 +781,47 @@ static void pg_start(sync_target *target, sync_item *items, size_t n)
 				  "the story's record is not one JSON object");
 			continue;
 		}
+		uuid_t uuid;
+		if (items[i].id == NULL || uuid_parse(items[i].id, uuid) != 0)
+			copyable = 0;
 		target->stories[target->nstories++] = &items[i];
 	}
-	if (target->nstories == 0)
-		return;
-	if (PQenterPipelineMode(target->conn) != 1 || PQsetnonblocking(target->conn, 1) != 0) {
-		/* Not idle, or not able: pg_send sends batch by batch instead. */
-		PQexitPipelineMode(target->conn);
-		return;
+	/* An id COPY cannot carry goes by INSERT, where the server says what is
+	 * wrong with it, and only that story is refused. */
+	if (!copyable)
+		target->copy_fault = PG_FAULT_BAD_STORY;
+	else if (target->nstories > 0)
+		target->copying = copy_start(target) == 0;
+}
+
+/* The batch again without COPY, after COPY refused it (a story already
+ * there, or one the server will not take): one INSERT ... ON CONFLICT DO
+ * NOTHING for the batch, and if that is refused too, one a story, so only the
+ * story at fault is rejected. */
+static sync_run_status insert_batch(sync_target *target, sync_item **stories, size_t n,
+				    char *err, size_t errlen)
+{
+	char code[16], message[256];
+	pg_fault fault = PG_FAULT_TEMPORARY;
+	if (insert_stories(target, stories, n, code, sizeof code, message, sizeof message,
+			   &fault) == 0)
+		return SYNC_RUN_GO_ON;
+	if (fault != PG_FAULT_BAD_STORY) {
+		mark_all(stories, n, SYNC_TEMPORARY, code, message);
+		return run_status_for(fault, code, message, err, errlen);
 	}
-	target->pipelined = 1;
-	text_buffer array = {NULL, 0, 0};
-	size_t batches = (target->nstories + target->batch_size - 1) / target->batch_size;
-	for (size_t b = 0; b < batches; b++) {
-		size_t first = b * target->batch_size;
-		size_t count = target->nstories - first < target->batch_size ? target->nstories - first
-									     : target->batch_size;
-		batch_array(&array, &target->stories[first], count);
-		const char *const params[] = {array.text, target->terminal};
-		if (PQsendQueryParams(target->conn, insert_sql, 2, NULL, params, NULL, NULL, 0) != 1 ||
-		    PQpipelineSync(target->conn) != 1) {
-			copy_line(target->start_message, sizeof target->start_message,
-				  PQerrorMessage(target->conn));
-			copy_line(target->start_code, sizeof target->start_code,
-				  PG_CODE_CONNECTION_FAILURE);
-			/* A statement sent without its sync point is still answered. */
-			if (PQpipelineStatus(target->conn) != PQ_PIPELINE_OFF &&
-			    PQpipelineSync(target->conn) == 1)
-				target->queued = b + 1;
-			break;
+	for (size_t i = 0; i < n; i++) {
+		if (insert_stories(target, &stories[i], 1, code, sizeof code, message,
+				   sizeof message, &fault) == 0)
+			continue;
+		if (fault == PG_FAULT_BAD_STORY) {
+			mark_all(&stories[i], 1, SYNC_REJECTED, code, message);
+			continue;
 		}
-		target->queued = b + 1;
-		/* Get the first batches moving; the rest goes out while answers are read. */
-		if (PQflush(target->conn) < 0)
-			break;
+		mark_all(&stories[i], n - i, SYNC_TEMPORARY, code, message);
+		return run_status_for(fault, code, message, err, errlen);
 	}
-	free(array.text);
+	return SYNC_RUN_GO_ON;
 }
 
 static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, char *err,
@@ -764,96 +837,26 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 	target->started_n = 0;
 	sync_item **stories = target->stories;
 	size_t nstories = target->nstories;
-	size_t size = target->batch_size;
-	size_t batches = (nstories + size - 1) / size;
 
-	/* Read the pipeline's answers, batch by batch, in order. A batch with a
-	 * refused story is sent again below, one story at a time. */
 	sync_run_status status = SYNC_RUN_GO_ON;
-	unsigned char *again = calloc(batches > 0 ? batches : 1, 1);
-	if (again == NULL)
-		fatal("out of memory");
-	for (size_t b = 0; b < batches; b++) {
-		size_t first = b * size, count = nstories - first < size ? nstories - first : size;
-		if (!target->pipelined) {
-			again[b] = 2;
-			continue;
-		}
-		if (b >= target->queued) {
-			/* Never sent: the connection failed while the step was sent. */
-			mark_all(&stories[first], nstories - first, SYNC_TEMPORARY,
-				 target->start_code, target->start_message[0] ? target->start_message
-									       : "not sent");
-			if (status == SYNC_RUN_GO_ON)
-				status = run_status_for(PG_FAULT_GONE, target->start_code,
-							target->start_message, err, errlen);
-			break;
-		}
-		PGresult *res = pipeline_result(target, code, sizeof code, message, sizeof message,
-						&fault);
-		if (res != NULL) {
-			take_positions(&stories[first], count, res);
-			PQclear(res);
-			continue;
-		}
-		if (fault == PG_FAULT_BAD_STORY) {
-			again[b] = 1;
-			continue;
-		}
-		if (fault == PG_FAULT_GONE) {
-			/* Nothing after this batch will be answered. */
-			mark_all(&stories[first], nstories - first, SYNC_TEMPORARY, code, message);
-			status = run_status_for(fault, code, message, err, errlen);
-			target->pipelined = 0;
-			break;
-		}
-		mark_all(&stories[first], count, SYNC_TEMPORARY, code, message);
-		if (status == SYNC_RUN_GO_ON)
-			status = run_status_for(fault, code, message, err, errlen);
-	}
-	pipeline_end(target);
-
-	/* Batches to send without the pipeline (again 2: it could not start), and
-	 * batches with a refused story (again 1), sent again one story at a time,
-	 * each its own transaction, so only the bad story is rejected. */
-	for (size_t b = 0; b < batches; b++) {
-		if (!again[b])
-			continue;
-		size_t first = b * size, count = nstories - first < size ? nstories - first : size;
-		if (status != SYNC_RUN_GO_ON) {
-			mark_all(&stories[first], count, SYNC_TEMPORARY, "", "not sent: the run stopped");
-			continue;
-		}
-		if (again[b] == 2) {
-			if (insert_stories(target, &stories[first], count, code, sizeof code, message,
-					   sizeof message, &fault) == 0)
-				continue;
-			if (fault != PG_FAULT_BAD_STORY) {
-				mark_all(&stories[first], nstories - first, SYNC_TEMPORARY, code,
-					 message);
-				status = run_status_for(fault, code, message, err, errlen);
-				break;
-			}
-		}
-		for (size_t i = first; i < first + count; i++) {
-			if (insert_stories(target, &stories[i], 1, code, sizeof code, message,
-					   sizeof message, &fault) == 0)
-				continue;
-			if (fault == PG_FAULT_BAD_STORY) {
-				mark_all(&stories[i], 1, SYNC_REJECTED, code, message);
-				continue;
-			}
-			mark_all(&stories[i], nstories - i, SYNC_TEMPORARY, code, message);
-			status = run_status_for(fault, code, message, err, errlen);
-			break;
+	if (nstories > 0) {
+		if (target->copying && copy_finish(target) == 0) {
+			mark_all(stories, nstories, SYNC_DELIVERED, "", "");
+		} else if (target->copy_fault == PG_FAULT_BAD_STORY) {
+			status = insert_batch(target, stories, nstories, err, errlen);
+		} else {
+			mark_all(stories, nstories, SYNC_TEMPORARY, target->copy_code,
+				 target->copy_message);
+			status = run_status_for(target->copy_fault, target->copy_code,
+						target->copy_message, err, errlen);
 		}
 	}
-	free(again);
+	target->copying = 0;
 	free(target->stories);
 	target->stories = NULL;
 	target->nstories = 0;
 	if (status != SYNC_RUN_GO_ON)
-		goto done;
+		return status;
 
 	for (size_t i = 0; i < n; i++) {
 		if (!items[i].withdrawal)
@@ -876,7 +879,6 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 		status = run_status_for(fault, code, message, err, errlen);
 		break;
 	}
-done:
 	return status;
 }
 
@@ -887,6 +889,7 @@ static void pg_close(sync_target *target)
 	PQfinish(target->conn);
 	free(target->terminal);
 	free(target->stories);
+	free(target->copy.text);
 	free(target);
 }
 

@@ -170,6 +170,30 @@ sk_eq "failed in the queue" "$("$SK_BIN" --db "$bad_db" list --status failed | c
 grep -q "22P02" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 22P02"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
 sk_end_case
 
+sk_case "a constraint the central table adds refuses one story: only it is rejected, once COPY is refused"
+# The batch goes as one COPY, which the constraint makes fail as a whole; the
+# batch is then sent again without COPY, and one story at a time, so only the
+# story the server refuses is left out.
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+pg_psql -c "ALTER TABLE storykiosk_stories ADD CONSTRAINT no_story_7
+	CHECK (record->>'title' <> 'Story 7')" >/dev/null || sk_fail "adding the constraint"
+check_db=$SK_DIR/check/queue.db
+mkdir -m 700 "$SK_DIR/check"
+python3 "$MAKE_QUEUE" "$check_db" 30 --seed 6 >"$SK_DIR/check.ids" || sk_fail "make_queue failed"
+refused=$(sed -n 8p "$SK_DIR/check.ids")
+write_conf "$(pg_url)" 200 10s
+sk_sync "$check_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
+sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+sk_eq "central rows" "$(central_count)" 29
+sk_eq "the refused story is not at the server" \
+	"$(pg_psql -c "SELECT count(*) FROM storykiosk_stories WHERE id = '$refused'")" 0
+sk_eq "failed in the queue" "$("$SK_BIN" --db "$check_db" list --status failed | cut -d' ' -f1)" "$refused"
+"$SK_BIN" --db "$check_db" show "$refused" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $refused failed"
+grep -q "23514" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 23514"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+pg_psql -c "ALTER TABLE storykiosk_stories DROP CONSTRAINT no_story_7" >/dev/null
+sk_end_case
+
 sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
 pg_stop
 unreach_db=$SK_DIR/unreach/queue.db
