@@ -64,11 +64,14 @@ typedef struct {
 	sqlite3_stmt *audit_taken;
 	sqlite3_stmt *audit_erased;
 	sqlite3_stmt *restore_unsent;
+	sqlite3_stmt *remove_withdrawn;
+	sqlite3_stmt *remove_attempts;
 	sqlite3_stmt *clear_chunk;
 	sync_summary *summary;
 	long total_due;
 	long done;
 	long erased;               /* contact details erased at delivery in this run */
+	long removed;              /* withdrawn stories removed once the target had none */
 	FILE *progress;
 } sync_run_state;
 
@@ -164,7 +167,8 @@ static void finalize_all(sync_run_state *run)
 	sqlite3_stmt **all[] = { &run->mark_sending, &run->chunk_last, &run->set_answer,
 				 &run->set_delivered,
 				 &run->audit_sent, &run->add_attempts, &run->audit_taken,
-				 &run->audit_erased, &run->restore_unsent, &run->clear_chunk };
+				 &run->audit_erased, &run->restore_unsent, &run->remove_withdrawn,
+				 &run->remove_attempts, &run->clear_chunk };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
@@ -253,7 +257,7 @@ static int prepare_all(sync_run_state *run)
 		    " AND id > ?4 ORDER BY id LIMIT ?5") ||
 	    prepare(run, &run->read[KIND_WITHDRAWALS],
 		    "SELECT json_object('withdrawal', json_object('id', s.id, 'withdrawn_at', s.withdrawn_at)),"
-		    " s.id, s.status, c.seq, s.attempt_count"
+		    " s.id, s.status, c.seq, s.attempt_count, s.delivered_at IS NULL"
 		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
 		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
 	    prepare(run, &run->mark_sending,
@@ -302,6 +306,15 @@ static int prepare_all(sync_run_state *run)
 		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
 		    " attempt_count = attempt_count + 1"
 		    " WHERE id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
+	    /* A withdrawn story the target never confirmed taking, now known not
+	     * to be there (or withdrawn there): nothing of it needs to stay, as
+	     * when a story is withdrawn before any sync tried it. */
+	    prepare(run, &run->remove_withdrawn,
+		    "DELETE FROM stories WHERE status = 'withdrawn' AND delivered_at IS NULL"
+		    " AND id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
+	    prepare(run, &run->remove_attempts,
+		    "DELETE FROM attempts WHERE story_id IN (SELECT c.id FROM temp.sync_chunk c"
+		    " WHERE c.taken = 1 AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.id = c.id))") ||
 	    prepare(run, &run->not_taken[KIND_WITHDRAWALS],
 		    "UPDATE stories SET attempt_count = attempt_count + 1,"
 		    " next_attempt_at = c.next_attempt_at FROM temp.sync_chunk c"
@@ -425,6 +438,7 @@ static long read_step(sync_run_state *run, enum sync_kind kind, sync_step *step,
 		item->record = strdup(record);
 		item->id = strdup(id);
 		item->withdrawal = kind == KIND_WITHDRAWALS;
+		item->never_delivered = item->withdrawal && sqlite3_column_int(stmt, 5) != 0;
 		item->outcome = SYNC_TEMPORARY;
 		step->seq[step->n] = sqlite3_column_int64(stmt, 3);
 		step->attempts[step->n] = (long)sqlite3_column_int64(stmt, 4);
@@ -554,10 +568,16 @@ static int apply_chunk(sync_run_state *run, enum sync_kind kind)
 	      sqlite3_bind_int(taken, 3, run->erase_at_delivery) != SQLITE_OK)) ||
 	    step_done(run, taken) != 0 ||
 	    step_done(run, run->not_taken[kind]) != 0 ||
-	    (kind == KIND_STORIES && step_done(run, run->restore_unsent) != 0) ||
-	    step_done(run, run->clear_chunk) != 0)
+	    (kind == KIND_STORIES && step_done(run, run->restore_unsent) != 0))
 		return -1;
-	return 0;
+	if (kind == KIND_WITHDRAWALS) {
+		if (step_done(run, run->remove_withdrawn) != 0)
+			return -1;
+		run->removed += sqlite3_changes(run->db);
+		if (step_done(run, run->remove_attempts) != 0)
+			return -1;
+	}
+	return step_done(run, run->clear_chunk);
 }
 
 /* Inside the caller's transaction: the next chunk of due items after the
@@ -838,8 +858,10 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	    store_exec(run.st, "PRAGMA temp_store = FILE", NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, chunk_sql, NULL) != 0 ||
-	    store_exec(run.st, "UPDATE stories SET status = 'queued' WHERE status = 'sending'",
-		       NULL) != 0 ||
+	    /* Counted as an attempt: such a story may be at the target, which
+	     * sync_withdraw must know if it is withdrawn before it is sent again. */
+	    store_exec(run.st, "UPDATE stories SET status = 'queued', attempt_count = attempt_count + 1"
+		       " WHERE status = 'sending'", NULL) != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
 	run.total_due = count_due(&run,
@@ -878,7 +900,7 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	/* secure_delete zeroes the old values in the file, but the WAL may still
 	 * hold the pages as they were: fold it back and truncate it. A busy reader
 	 * only delays this to the next run. */
-	if (erased + run.erased > 0)
+	if (erased + run.erased + run.removed > 0)
 		sqlite3_wal_checkpoint_v2(run.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	summary->left = sync_count_left(st);
 	if (summary->left < 0)
@@ -973,17 +995,26 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 	sqlite3_stmt *stmt = NULL;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	if (sqlite3_prepare_v2(db, "SELECT status, reference FROM stories WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(db, "SELECT status, reference, attempt_count FROM stories WHERE id = ?1",
+			       -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW)
 		goto fail;
 	char status[16], reference[16];
 	snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(stmt, 0));
 	snprintf(reference, sizeof reference, "%s", (const char *)sqlite3_column_text(stmt, 1));
+	/* A sync that tried it may have been cut off after the target stored it
+	 * and before the answer came back (a dropped connection, a killed run). */
+	int maybe_there = sqlite3_column_int64(stmt, 2) > 0;
 	sqlite3_finalize(stmt);
 	stmt = NULL;
 
+	static const char keep_and_tell_sql[] =
+		"UPDATE stories SET status = 'withdrawn', withdrawn_at = ?2,"
+		" withdrawal_pending = 1, next_attempt_at = NULL, email = NULL, postcode = NULL,"
+		" contact_erased_at = coalesce(contact_erased_at, ?2) WHERE id = ?1";
 	const char *change_sql, *event;
+	int removed = 0;
 	if (strcmp(status, "sending") == 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		store_set_error(st, "story %s is being delivered right now; withdraw it again in a "
@@ -994,14 +1025,21 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		snprintf(said, saidlen, "Story %s was already withdrawn.", reference);
 		return 0;
 	} else if (strcmp(status, "delivered") == 0) {
-		change_sql = "UPDATE stories SET status = 'withdrawn', withdrawn_at = ?2,"
-			     " withdrawal_pending = 1, next_attempt_at = NULL, email = NULL, postcode = NULL,"
-			     " contact_erased_at = coalesce(contact_erased_at, ?2) WHERE id = ?1";
+		change_sql = keep_and_tell_sql;
 		event = "withdrawn";
 		snprintf(said, saidlen, "Story %s is withdrawn. It had been delivered, so the central "
 			 "store will be told at the next sync.", reference);
+	} else if (maybe_there) {
+		/* Kept until a sync has made sure the central store does not show
+		 * it; then removed, as below. */
+		change_sql = keep_and_tell_sql;
+		event = "withdrawn (a sync had tried it)";
+		snprintf(said, saidlen, "Story %s is withdrawn. A sync had already tried to deliver "
+			 "it, so the central store will be told at the next sync, and the story is "
+			 "then removed from the queue.", reference);
 	} else {
-		/* Never delivered: nothing of it needs to stay. */
+		/* Never tried: nothing of it needs to stay. */
+		removed = 1;
 		change_sql = "DELETE FROM stories WHERE id = ?1 AND ?2 IS NOT NULL";
 		event = "withdrawn (removed before delivery)";
 		snprintf(said, saidlen, "Story %s is withdrawn and removed from the queue; it had not "
@@ -1014,7 +1052,7 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		goto fail;
 	sqlite3_finalize(stmt);
 	stmt = NULL;
-	if (strcmp(status, "delivered") != 0) {
+	if (removed) {
 		if (sqlite3_prepare_v2(db, "DELETE FROM attempts WHERE story_id = ?1", -1, &stmt, NULL) != SQLITE_OK ||
 		    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_step(stmt) != SQLITE_DONE)

@@ -17,11 +17,14 @@ typedef enum {
 	SYNC_REJECTED        /* the target refuses this item: kept, reported, retried much later */
 } sync_outcome;
 
-/* One thing to deliver: a story, or the news that a delivered story was withdrawn. */
+/* One thing to deliver: a story, or the news that a story that reached (or
+ * may have reached) the target was withdrawn. */
 typedef struct {
 	char *id;                /* the story's UUID (owned by sync.c: targets only read) */
 	char *record;            /* JSON: the export record, or {"withdrawal":{"id","withdrawn_at"}} */
 	int withdrawal;          /* non-zero for a withdrawal */
+	int never_delivered;     /* a withdrawal of a story no target ever confirmed taking: a
+				  * target that does not hold it has nothing to withdraw */
 	sync_outcome outcome;    /* set by the target; starts as SYNC_TEMPORARY */
 	char code[16];           /* HTTP status ("201") or SQLSTATE ("08006"); "" when none */
 	char message[256];       /* the server's words, cut short; never contact details */

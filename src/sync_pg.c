@@ -569,7 +569,8 @@ static int insert_stories(sync_target *target, sync_item **stories, size_t n, ch
 	return 0;
 }
 
-/* Mark one delivered story withdrawn, keeping the first withdrawal time. */
+/* Mark one delivered (or perhaps delivered) story withdrawn, keeping the
+ * first withdrawal time. */
 static int send_withdrawal(sync_target *target, sync_item *item, char *code, size_t codelen,
 			   char *message, size_t messagelen, pg_fault *fault)
 {
@@ -592,7 +593,12 @@ static int send_withdrawal(sync_target *target, sync_item *item, char *code, siz
 	int changed = strcmp(PQgetvalue(res, 0, 1), "0") != 0;
 	PQclear(res);
 	item->code[0] = item->message[0] = '\0';
-	if (!found) {
+	if (!found && item->never_delivered) {
+		/* A sync cut off before its answer did not store it after all. */
+		item->outcome = SYNC_DELIVERED;
+		copy_line(item->message, sizeof item->message,
+			  "the central store never received this story: nothing to withdraw");
+	} else if (!found) {
 		item->outcome = SYNC_REJECTED;
 		copy_line(item->message, sizeof item->message,
 			  "the central store does not hold this story");

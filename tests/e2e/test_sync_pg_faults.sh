@@ -142,6 +142,66 @@ sk_eq "distinct central ids" "$(pg_psql -c 'SELECT count(DISTINCT id) FROM story
 sk_eq "delivered in the queue" "$(status_count "$kill_db" delivered)" "$n"
 sk_end_case
 
+sk_case "withdrawn after a killed sync may have stored it, while the server is down: the server is told"
+# A killed sync leaves stories the server may hold but the queue does not
+# show delivered. Withdrawn before any sync gets through, such a story must
+# not just be dropped from the queue: the next sync tells the server, and
+# only then is it removed.
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+wd_db=$SK_DIR/wd/queue.db
+mkdir -m 700 "$SK_DIR/wd"
+n=3000
+python3 "$MAKE_QUEUE" "$wd_db" "$n" --seed 31 >"$SK_DIR/wd.ids" || sk_fail "make_queue failed"
+write_conf "$(pg_url)" 100 10s
+pg_psql -c "CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
+	FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
+"$SK_BIN" --db "$wd_db" --config "$SK_CONF" sync >/dev/null 2>&1 &
+sync_pid=$!
+for _ in $(seq 1 300); do
+	[ "$(central_count 2>/dev/null)" -gt 300 ] && break
+	sleep 0.05
+done
+kill -9 "$sync_pid"
+wait "$sync_pid" 2>/dev/null
+for _ in $(seq 1 200); do
+	[ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'storykiosk'")" = 0 ] && break
+	sleep 0.05
+done
+pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
+pg_psql -c "SELECT id FROM storykiosk_stories" | sort >"$SK_DIR/wd.central"
+sqlite3 "$wd_db" "SELECT id FROM stories WHERE status = 'sending'" | sort >"$SK_DIR/wd.sending"
+at_server=$(comm -12 "$SK_DIR/wd.central" "$SK_DIR/wd.sending" | head -n 1)
+not_there=$(comm -13 "$SK_DIR/wd.central" "$SK_DIR/wd.sending" | head -n 1)
+if [ -z "$at_server" ] || [ -z "$not_there" ]; then
+	sk_fail "the kill did not leave a story at the server and one not there, both 'sending'"
+fi
+pg_stop
+sk_sync "$wd_db"
+sk_eq "exit status with the server down" "$SYNC_RC" 75 || sk_sync_report
+for id in "$at_server" "$not_there"; do
+	"$SK_BIN" --db "$wd_db" withdraw "$id" >"$SK_DIR/wd.out" 2>&1 || sk_fail "withdraw $id failed"
+	grep -q "told at the next sync" "$SK_DIR/wd.out" ||
+		{ sk_fail "withdraw does not say the central store will be told"; sed 's/^/#   | /' "$SK_DIR/wd.out"; }
+done
+sk_eq "kept, withdrawn, until the server is told" \
+	"$(sqlite3 "$wd_db" "SELECT count(*) FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 1")" 2
+pg_restart || sk_fail "the server did not start again"
+# --force: the failed attempts' backoff would otherwise hold the rest back.
+sk_sync "$wd_db" --force
+sk_eq "exit status once the server is back" "$SYNC_RC" 0 || sk_sync_report
+sk_eq "the story the server held is withdrawn there" \
+	"$(pg_psql -c "SELECT withdrawn_at IS NOT NULL FROM storykiosk_stories WHERE id = '$at_server'")" t
+sk_eq "the story the server never held is still not there" \
+	"$(pg_psql -c "SELECT count(*) FROM storykiosk_stories WHERE id = '$not_there'")" 0
+sk_eq "central rows: every other story once" \
+	"$(pg_psql -c "SELECT count(DISTINCT id) FROM storykiosk_stories WHERE withdrawn_at IS NULL")" "$((n - 2))"
+sk_eq "both gone from the queue" \
+	"$(sqlite3 "$wd_db" "SELECT count(*) FROM stories WHERE id IN ('$at_server', '$not_there')")" 0
+sk_eq "their history kept" \
+	"$(sqlite3 "$wd_db" "SELECT count(*) FROM audit WHERE story_id IN ('$at_server', '$not_there')
+		AND event = 'withdrawal delivered'")" 2
+sk_end_case
+
 sk_case "one story the server refuses is rejected; the rest of its batch is delivered"
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
 bad_db=$SK_DIR/bad/queue.db
