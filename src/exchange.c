@@ -892,6 +892,7 @@ typedef struct {
 	char now[32];
 	char *err;
 	size_t errlen;
+	int queue_failed; /* the queue, not the file, is at fault: say so by exit status */
 } importer;
 
 /* Report a problem with the current record: "PATH:LINE: " and the words. */
@@ -910,6 +911,11 @@ static int record_fail(importer *im, const char *fmt, ...)
 
 static int queue_fail(importer *im, const char *what)
 {
+	/* A constraint is the record's fault (its reference or id clashes with
+	 * a story already here); anything else is the queue's: full, locked,
+	 * damaged. */
+	if ((sqlite3_errcode(im->db) & 0xff) != SQLITE_CONSTRAINT)
+		im->queue_failed = 1;
 	return record_fail(im, "%s: %s", what, sqlite3_errmsg(im->db));
 }
 
@@ -1546,17 +1552,21 @@ int exchange_import(store *st, const char *path, const validate_wordlists *words
 	FILE *in = fopen(path, "re");
 	if (in == NULL) {
 		say(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
+		return IMPORT_UNREADABLE;
 	}
+	int failure = IMPORT_BAD_RECORD;
 	utc_now(im.now, sizeof im.now);
 	for (int i = 0; i < IM_COUNT; i++) {
 		if (sqlite3_prepare_v2(im.db, import_sql[i], -1, &im.stmt[i], NULL) != SQLITE_OK) {
 			say(err, errlen, "preparing the import: %s", sqlite3_errmsg(im.db));
+			failure = IMPORT_QUEUE_FAILED;
 			goto fail;
 		}
 	}
-	if (run_once(im.db, im.stmt[IM_BEGIN], "starting the import", err, errlen) != 0)
+	if (run_once(im.db, im.stmt[IM_BEGIN], "starting the import", err, errlen) != 0) {
+		failure = IMPORT_QUEUE_FAILED;
 		goto fail;
+	}
 
 	char *buf = NULL;
 	size_t cap = 0, len = 0;
@@ -1588,12 +1598,15 @@ int exchange_import(store *st, const char *path, const validate_wordlists *words
 	}
 	if (rc == -2) {
 		say(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		failure = IMPORT_UNREADABLE;
 		goto fail;
 	}
 	if (rc == 1) /* a bad record: the message is already in err */
 		goto fail;
-	if (run_once(im.db, im.stmt[IM_COMMIT], "finishing the import", err, errlen) != 0)
+	if (run_once(im.db, im.stmt[IM_COMMIT], "finishing the import", err, errlen) != 0) {
+		failure = IMPORT_QUEUE_FAILED;
 		goto fail;
+	}
 	for (int i = 0; i < IM_COUNT; i++)
 		sqlite3_finalize(im.stmt[i]);
 	fclose(in);
@@ -1605,5 +1618,5 @@ fail:
 		sqlite3_finalize(im.stmt[i]);
 	roll_back(im.db);
 	fclose(in);
-	return -1;
+	return im.queue_failed ? IMPORT_QUEUE_FAILED : failure;
 }

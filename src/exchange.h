@@ -38,9 +38,17 @@ typedef struct {
 	long skipped;    /* already in this queue (same id), left as they were */
 } exchange_import_summary;
 
+/* Why an import imported nothing. */
+enum {
+	IMPORT_BAD_RECORD = -1,   /* a record is malformed or clashes with a story here */
+	IMPORT_UNREADABLE = -2,   /* the file cannot be opened or read */
+	IMPORT_QUEUE_FAILED = -3  /* the queue could not be written (full, locked, damaged) */
+};
+
 /* Import a JSON Lines export: every record is checked with the wizard's
  * validators; all records go in one transaction, so a bad record imports
- * nothing, and err says "FILE:LINE: field: problem". 0 or -1. */
+ * nothing, and err says "FILE:LINE: field: problem". 0, or one of the
+ * IMPORT_ failures. */
 int exchange_import(store *st, const char *path, const validate_wordlists *words,
 		    exchange_import_summary *summary, char *err, size_t errlen);
 

@@ -519,7 +519,11 @@ static int run_import(const options *opt, store *queue)
 	validate_wordlists_free(words);
 	if (rc != 0) {
 		fprintf(stderr, "storykiosk: %s\nNothing was imported.\n", err);
-		return access(opt->import_path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_DATAERR;
+		if (rc == IMPORT_QUEUE_FAILED)
+			return EXIT_IOERR;
+		if (rc == IMPORT_UNREADABLE)
+			return access(opt->import_path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_IOERR;
+		return EXIT_DATAERR;
 	}
 	printf("imported %ld, already here %ld\n", summary.imported, summary.skipped);
 	return EXIT_OK;

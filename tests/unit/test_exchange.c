@@ -498,13 +498,38 @@ TEST(sending_is_imported_as_queued)
 	free(a.text);
 }
 
+/* A queue that cannot take the stories (here: no room left) is the queue's
+ * fault, not the file's, and says so by its return; nothing is imported. */
+TEST(full_queue_is_not_a_bad_record)
+{
+	char source_path[512], target_path[512], file[512], err[512] = "";
+	store *source = open_queue("full-a", source_path, sizeof source_path);
+	for (int i = 0; i < 100; i++) /* more than the new queue's free pages hold */
+		fill_queue(source);
+	exported a = run_export(source, EXPORT_JSONL, 0, NULL, NULL);
+	store_close(source);
+	work_path(file, sizeof file, "full.jsonl");
+	CHECK(write_file(file, a.text, a.len) == 0);
+	store *target = open_queue("full-b", target_path, sizeof target_path);
+	long pages = count_rows(target_path, "PRAGMA page_count");
+	char pragma[64];
+	snprintf(pragma, sizeof pragma, "PRAGMA max_page_count = %ld", pages + 2);
+	CHECK(sqlite3_exec(store_db(target), pragma, NULL, NULL, NULL) == SQLITE_OK);
+	exchange_import_summary summary;
+	CHECK(exchange_import(target, file, words, &summary, err, sizeof err) == IMPORT_QUEUE_FAILED);
+	CHECK(strstr(err, "full") != NULL);
+	store_close(target);
+	CHECK(count_rows(target_path, "SELECT count(*) FROM stories") == 0);
+	free(a.text);
+}
+
 TEST(unreadable_and_oversized_files)
 {
 	char path[512], file[512], err[512] = "";
 	store *st = open_queue("files", path, sizeof path);
 	exchange_import_summary summary;
 	work_path(file, sizeof file, "no-such-file.jsonl");
-	CHECK(exchange_import(st, file, words, &summary, err, sizeof err) == -1);
+	CHECK(exchange_import(st, file, words, &summary, err, sizeof err) == IMPORT_UNREADABLE);
 	CHECK(strstr(err, "cannot open") != NULL);
 
 	/* A file with no newline at all: refused without reading it all into memory. */
@@ -778,6 +803,7 @@ int main(void)
 	RUN(failed_commit_marks_nothing);
 	RUN(withdrawn_stories_are_never_exported);
 	RUN(export_reports_write_errors);
+	RUN(full_queue_is_not_a_bad_record);
 	validate_wordlists_free(words);
 	form_free(guide);
 	char cmd[600];
