@@ -264,6 +264,12 @@ sk_wait_exit() {
 		stat=$(cat "/proc/$pid/stat" 2>/dev/null)
 		if [ -n "$stat" ] && [ "$(echo "${stat##*) }" | cut -d' ' -f1)" = Z ]; then
 			code=$(echo "${stat##*) }" | cut -d' ' -f50)
+			# Exited, but tmux may not have read its last output yet: it
+			# marks the pane dead once it has. Wait for that, briefly.
+			for i in $(seq 1 40); do
+				[ "$(sk_tmux display-message -p -t k '#{pane_dead}')" = 1 ] && break
+				sleep 0.05
+			done
 			if [ $(( code & 127 )) -eq 0 ]; then echo $(( code >> 8 )); else echo "signal $(( code & 127 ))"; fi
 			return 0
 		fi
