@@ -985,6 +985,7 @@ fail:
 
 int sync_withdraw(store *st, const char *which, const char *actor, char *said, size_t saidlen)
 {
+	int lock = -1; /* the sync lock, when taken to check for a running sync */
 	char id[64];
 	int found = store_resolve(st, which, id, sizeof id);
 	if (found != 0)
@@ -1016,11 +1017,19 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 	const char *change_sql, *event;
 	int removed = 0;
 	if (strcmp(status, "sending") == 0) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		store_set_error(st, "story %s is being delivered right now; withdraw it again in a "
-				"minute, when the sync has finished", reference);
-		return 1;
-	} else if (strcmp(status, "withdrawn") == 0) {
+		/* Only a running sync holds its lock; without one, the mark was
+		 * left by a sync that died, and the story may be at the target. */
+		char lock_err[256];
+		lock = take_lock(store_path(st), lock_err, sizeof lock_err);
+		if (lock < 0) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			store_set_error(st, "story %s is being delivered right now; withdraw it again "
+					"in a minute, when the sync has finished", reference);
+			return 1;
+		}
+		maybe_there = 1;
+	}
+	if (strcmp(status, "withdrawn") == 0) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		snprintf(said, saidlen, "Story %s was already withdrawn.", reference);
 		return 0;
@@ -1073,6 +1082,8 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		stmt = NULL;
 		goto fail;
 	}
+	if (lock >= 0)
+		close(lock);
 	/* Push the removed words out of the WAL too. */
 	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	return 0;
@@ -1081,6 +1092,8 @@ fail:
 	sqlite3_finalize(stmt);
 	if (!sqlite3_get_autocommit(db))
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (lock >= 0)
+		close(lock);
 	return -1;
 }
 

@@ -97,10 +97,22 @@ sk_case "a story being sent right now cannot be withdrawn until the sync ends"
 rm -f "$SK_DB" "$SK_DB-wal" "$SK_DB-shm"
 id=$(python3 "$MAKE_QUEUE" "$SK_DB" 1 --seed 9)
 sqlite3 "$SK_DB" "UPDATE stories SET status = 'sending'"
-out=$(sk_cli withdraw "$id" 2>&1)
+# A running sync holds the queue's sync lock for the whole run.
+out=$(flock "$SK_DB.sync-lock" "$SK_BIN" --db "$SK_DB" withdraw "$id" 2>&1)
 sk_eq "exit" "$?" 1
 case "$out" in *"being delivered right now"*) ;; *) sk_fail "withdraw said: $out" ;; esac
 sk_eq "still there" "$(sqlite3 "$SK_DB" "SELECT count(*) FROM stories")" 1
+sk_end_case
+
+sk_case "marked sending by a sync that died: withdrawn at once, and the central store is told"
+# No sync holds the lock: the mark is stale, and the story may be at the
+# central store, so it is kept until a sync has sent the withdrawal.
+out=$(sk_cli withdraw "$id" 2>&1)
+sk_eq "exit" "$?" 0
+case "$out" in *"told at the next sync"*) ;; *) sk_fail "withdraw said: $out" ;; esac
+sk_eq "kept as withdrawn, the withdrawal waiting" \
+	"$(sqlite3 "$SK_DB" "SELECT status || ' ' || withdrawal_pending FROM stories WHERE id = '$id'")" "withdrawn 1"
+sqlite3 "$SK_DB" "UPDATE stories SET status = 'queued', withdrawal_pending = 0, withdrawn_at = NULL"
 sk_end_case
 
 sk_case "status reports states, the oldest waiting story, and warns past 24 hours"
