@@ -108,6 +108,62 @@ static int is_apostrophe(wchar_t wc)
 	return wc == L'\'' || wc == 0x2019; /* ' and the typographic ’ */
 }
 
+/* The base letter, in lower case, of each letter of U+00C0..U+017F (Latin-1
+ * Supplement and Latin Extended-A) that is a letter with a diacritic; '.' for
+ * the rest, which fold only their case: letters of their own (æ ð þ ß ı ĸ ŋ),
+ * ligatures (œ ĳ), ŉ, ſ, × and ÷. Taken from the Unicode Character Database
+ * (14.0): the first character of the canonical decomposition (NFD) where
+ * there is one, else the X of "LATIN ... LETTER X WITH STROKE" or "... WITH
+ * MIDDLE DOT" (ø ł đ ħ ŧ ŀ have no decomposition, but staff type them
+ * without the stroke too). Regenerate with Python:
+ *   n = unicodedata.name(c); d = unicodedata.normalize("NFD", c)
+ *   d[0] if len(d) > 1 else n.split(" LETTER ")[1].split(" WITH ")[0]
+ *   if " LETTER " in n and " WITH " in n else "."   (then lower case)
+ * A table of our own, not a library: glibc's iconv "ASCII//TRANSLIT" follows
+ * the locale's LC_CTYPE (de_DE turns "Müller" into "Mueller", da_DK "Ø" into
+ * "OE", tr_TR fails on "ß" and "ı", the C locale gives "?"), and turns every
+ * CJK character and emoji into the same "?"; ncursesw, SQLite, libuuid and
+ * libsodium offer no folding we can call, and ICU or libunistring (which
+ * could) are not linked into the kiosk. The search must answer the same on
+ * every ward, whatever its locale. */
+static const char latin_base[0x180 - 0xC0 + 1] =
+	"aaaaaa.ceeeeiiii" /* U+00C0 */
+	".nooooo.ouuuuy.." /* U+00D0 */
+	"aaaaaa.ceeeeiiii" /* U+00E0 */
+	".nooooo.ouuuuy.y" /* U+00F0 */
+	"aaaaaaccccccccdd" /* U+0100 */
+	"ddeeeeeeeeeegggg" /* U+0110 */
+	"gggghhhhiiiiiiii" /* U+0120 */
+	"i...jjkk.lllllll" /* U+0130 */
+	"lllnnnnnn...oooo" /* U+0140 */
+	"oo..rrrrrrssssss" /* U+0150 */
+	"ssttttttuuuuuuuu" /* U+0160 */
+	"uuuuwwyyyzzzzzz."; /* U+0170 */
+
+/* The ASCII letter an accented Latin letter stands for in a search, or 0. */
+static char latin_base_letter(wchar_t wc)
+{
+#ifdef __STDC_ISO_10646__ /* wchar_t holds Unicode code points */
+	if (wc >= 0xC0 && wc <= 0x17F && latin_base[wc - 0xC0] != '.')
+		return latin_base[wc - 0xC0];
+#else
+	(void)wc;
+#endif
+	return 0;
+}
+
+/* A combining accent (U+0300..U+036F) typed or pasted after its letter, as
+ * in "e" + U+0301 for "é": it is dropped, like the accent of "é" itself. */
+static int is_combining_accent(wchar_t wc)
+{
+#ifdef __STDC_ISO_10646__
+	return wc >= 0x300 && wc <= 0x36F;
+#else
+	(void)wc;
+	return 0;
+#endif
+}
+
 /* Whether the text after an '&' starts with a letter or digit: "A&E" is one
  * word, so that searching for it does not also find "Ear, Nose and Throat". */
 static int joins_words(const char *rest, size_t len, const mbstate_t *state)
@@ -121,12 +177,16 @@ static int joins_words(const char *rest, size_t len, const mbstate_t *state)
 	return iswalnum((wint_t)wc) != 0;
 }
 
-/* Appends the words of text to out, folded to lower case, each word after one
- * space: " older peoples medicine". Words are runs of letters and digits;
- * apostrophes vanish so "People's" is one word, and "A&E" stays one word.
- * Folding follows the locale (towlower); bytes the locale cannot decode are
- * kept as word bytes, so the load and the search still agree in a non-UTF-8
- * locale. */
+/* Appends the words of text to out, folded to lower case and without
+ * accents, each word after one space: " older peoples medicine", " creche".
+ * Words are runs of letters and digits; apostrophes and combining accents
+ * vanish so "People's" is one word, and "A&E" stays one word. Accented Latin
+ * letters become their base letter (latin_base); other letters fold their
+ * case by the locale (towlower) and stay themselves, so "病房" matches only
+ * itself, and emoji, like punctuation, separate words. Bytes the locale cannot
+ * decode are kept as word bytes, so the load and the search still agree in
+ * the C locale, where accents are then not folded (the kiosk itself always
+ * runs with a UTF-8 LC_CTYPE: main.c's ensure_utf8_locale). */
 static void fold_words(const char *text, folded_text *out)
 {
 	mbstate_t state;
@@ -154,7 +214,7 @@ static void fold_words(const char *text, folded_text *out)
 			i++;
 			continue;
 		}
-		if (is_apostrophe(wc)) {
+		if (is_apostrophe(wc) || is_combining_accent(wc)) {
 			i += n;
 			continue;
 		}
@@ -169,7 +229,10 @@ static void fold_words(const char *text, folded_text *out)
 			i += n;
 			continue;
 		}
-		{
+		lower[0] = latin_base_letter(wc);
+		if (lower[0] != 0) {
+			lower_len = 1;
+		} else {
 			mbstate_t out_state;
 
 			memset(&out_state, 0, sizeof out_state);

@@ -32,8 +32,10 @@ catalogue *catalogue_parse(const char *text, size_t len, const char *name,
 /* Free a catalogue (NULL is fine). */
 void catalogue_free(catalogue *cat);
 
-/* Find services matching the query: case-insensitive, every word of the query
- * must start some word of the service's name or code. Writes up to cap indexes
+/* Find services matching the query: case- and accent-insensitive ("cafe",
+ * "CAFÉ" and "café" all find "Day room café"; accented Latin letters count as
+ * their base letter, other scripts and emoji only as themselves), every word
+ * of the query must start some word of the service's name or code. Writes up to cap indexes
  * in catalogue order to found; returns how many matched in all. An empty query
  * matches everything. */
 size_t catalogue_search(const catalogue *cat, const char *query,

@@ -117,7 +117,7 @@ TEST(shipped_catalogue_search)
 	CHECK(n == 1);
 	CHECK(n >= 1 && strcmp(cat->services[found[0]].code, "LVH-W12") == 0);
 	CHECK(catalogue_search(cat, "a&e", found, 8) == 1);
-	CHECK(catalogue_search(cat, "renee", found, 8) == 0);
+	CHECK(catalogue_search(cat, "renee", found, 8) == 1);
 	CHECK(catalogue_search(cat, "renée", found, 8) == 1);
 	CHECK(catalogue_search(cat, "", NULL, 0) == cat->n_services);
 	catalogue_free(cat);
@@ -250,7 +250,7 @@ TEST(search_punctuation_and_apostrophes)
 	catalogue_free(cat);
 }
 
-TEST(search_accented_letters_fold_case_not_accents)
+TEST(search_accented_letters_fold_case)
 {
 	catalogue *cat = load_sample();
 
@@ -264,6 +264,175 @@ TEST(search_accented_letters_fold_case_not_accents)
 	CHECK_STR(search(cat, "zoe"), "8");        /* the code ZOE */
 	CHECK_STR(search(cat, "zoe ashby"), "8");
 	CHECK_STR(search(cat, "zoë ashby"), "8");
+	catalogue_free(cat);
+}
+
+/* Names with accents, and with scripts that have none; the codes are chosen
+ * so that no query below matches them. */
+static const char accented[] =
+	"DR  | Day room café\n"                      /* 0 */
+	"CR  | Crèche\n"                             /* 1 */
+	"ZA  | Zoë Ashby Ward\n"                     /* 2 */
+	"RC  | Renée Clarke Unit\n"                  /* 3 */
+	"LO  | Łódź Outreach Clinic\n"               /* 4 */
+	"SO  | Søren Øster Ward\n"                   /* 5 */
+	"CN  | Cafe Nero Kiosk\n"                    /* 6 */
+	"DEC | Noe\xcc\x88l Ward\n"                   /* 7: ë as e + U+0308 */
+	"CJK | 病房 東 Ward\n"                        /* 8 */
+	"EMJ | Quiet room 🌿\n"                       /* 9 */
+	"AE  | Æsir Straße Clinic\n";                /* 10 */
+
+static catalogue *load_accented(void)
+{
+	catalogue *cat = parse(accented);
+
+	if (cat == NULL)
+		printf("#   accented: %s\n", err);
+	return cat;
+}
+
+TEST(search_accent_free_query_finds_accented_name)
+{
+	catalogue *cat = load_accented();
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	CHECK_STR(search(cat, "cafe"), "0,6");
+	CHECK_STR(search(cat, "creche"), "1");
+	CHECK_STR(search(cat, "CRECHE"), "1");
+	CHECK_STR(search(cat, "cre"), "1");
+	CHECK_STR(search(cat, "zoe"), "2");
+	CHECK_STR(search(cat, "renee"), "3");
+	CHECK_STR(search(cat, "lodz"), "4");      /* Ł has a stroke, not an accent */
+	CHECK_STR(search(cat, "soren oster"), "5");
+	CHECK_STR(search(cat, "noel"), "7");      /* a combining diaeresis */
+	CHECK_STR(search(cat, "afe"), "");        /* still word starts only */
+	CHECK(catalogue_text_matches("Day room café", "cafe"));
+	CHECK(catalogue_text_matches("Crèche", "creche"));
+	CHECK(!catalogue_text_matches("Crèche", "reche"));
+	catalogue_free(cat);
+}
+
+TEST(search_accented_query_finds_accented_name)
+{
+	catalogue *cat = load_accented();
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	CHECK_STR(search(cat, "café"), "0,6");
+	CHECK_STR(search(cat, "CAFÉ"), "0,6");
+	CHECK_STR(search(cat, "crèche"), "1");
+	CHECK_STR(search(cat, "zoë"), "2");
+	CHECK_STR(search(cat, "ZOË"), "2");
+	CHECK_STR(search(cat, "renée"), "3");
+	CHECK_STR(search(cat, "łódź"), "4");
+	CHECK_STR(search(cat, "ŁÓDŹ"), "4");
+	CHECK_STR(search(cat, "ØSTER"), "5");
+	CHECK_STR(search(cat, "noël"), "7");      /* precomposed finds decomposed */
+	catalogue_free(cat);
+}
+
+TEST(search_accented_query_finds_plain_name)
+{
+	catalogue *cat = load_accented();
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	CHECK_STR(search(cat, "café nero"), "6");
+	CHECK_STR(search(cat, "kiösk"), "6");
+	CHECK_STR(search(cat, "crêche"), "1");    /* another accent on the e */
+	CHECK_STR(search(cat, "cafe\xcc\x81"), "0,6"); /* é as e + U+0301 */
+	CHECK_STR(search(cat, "wárd"), "2,5,7,8");
+	CHECK(catalogue_text_matches("Cafe Nero", "café"));
+	catalogue_free(cat);
+}
+
+TEST(search_accents_in_several_words)
+{
+	catalogue *cat = load_accented();
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	CHECK_STR(search(cat, "zoe ashby"), "2");
+	CHECK_STR(search(cat, "ashby zoë"), "2");
+	CHECK_STR(search(cat, "Zoë ASHBY ward"), "2");
+	CHECK_STR(search(cat, "day room cafe"), "0");
+	CHECK_STR(search(cat, "room café"), "0");
+	CHECK_STR(search(cat, "cafe kiosk"), "6");
+	CHECK_STR(search(cat, "renee clarke unit"), "3");
+	CHECK_STR(search(cat, "lodz out cli"), "4");
+	CHECK_STR(search(cat, "ward zoe"), "2");
+	CHECK_STR(search(cat, "café ward"), "");
+	CHECK_STR(search(cat, "crèche, zoë"), "");
+	catalogue_free(cat);
+}
+
+/* Letters that are not Latin letters with a diacritic fold only their case:
+ * CJK and emoji are never turned into something else (iconv's transliteration
+ * makes every one of them "?"), and Æ, ß stay letters of their own. */
+TEST(search_other_scripts_and_emoji_unchanged)
+{
+	catalogue *cat = load_accented();
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	CHECK_STR(cat->services[8].search_key, " 病房 東 ward cjk ");
+	CHECK_STR(cat->services[9].search_key, " quiet room emj ");
+	CHECK_STR(cat->services[10].search_key, " æsir straße clinic ae ");
+	CHECK_STR(cat->services[0].search_key, " day room cafe dr ");
+	CHECK_STR(cat->services[4].search_key, " lodz outreach clinic lo ");
+	CHECK_STR(search(cat, "病房"), "8");
+	CHECK_STR(search(cat, "病"), "8");
+	CHECK_STR(search(cat, "東 ward"), "8");
+	CHECK_STR(search(cat, "房"), "");         /* not a word start */
+	CHECK_STR(search(cat, "你好"), "");
+	CHECK_STR(search(cat, "? ward"), "2,5,7,8");
+	/* An emoji is not a letter: like punctuation it separates words. */
+	CHECK_STR(search(cat, "quiet 🌿"), "9");
+	CHECK_STR(search(cat, "🌿quiet"), "9");
+	CHECK_STR(search(cat, "ÆSIR"), "10");
+	CHECK_STR(search(cat, "straße"), "10");
+	CHECK_STR(search(cat, "aesir"), "");
+	CHECK_STR(search(cat, "strasse"), "");
+	catalogue_free(cat);
+}
+
+/* Past CATALOGUE_MAX_QUERY (1024) bytes of folded query the rest is ignored;
+ * accents fold away before that count, whole characters at a time. */
+TEST(search_accented_query_longer_than_limit)
+{
+	catalogue *cat = load_accented();
+	char query[4096];
+	size_t used = 0;
+
+	CHECK(cat != NULL);
+	if (cat == NULL)
+		return;
+	while (used + sizeof "crèche " < 3000) {
+		memcpy(query + used, "crèche ", sizeof "crèche " - 1);
+		used += sizeof "crèche " - 1;
+	}
+	memcpy(query + used, "nowhere", sizeof "nowhere");
+	CHECK(strlen(query) > 2 * 1024);
+	CHECK_STR(search(cat, query), "1");
+	query[0] = 'C';                                /* "Crèche crèche ..." */
+	CHECK_STR(search(cat, query), "1");
+	used = 0;
+	while (used + sizeof "Zoë " < 3000) {
+		memcpy(query + used, "Zoe ", sizeof "Zoe " - 1);
+		used += sizeof "Zoe " - 1;
+	}
+	query[used] = '\0';
+	CHECK_STR(search(cat, query), "2");
+	memset(query, 0, sizeof query);
+	for (used = 0; used + 2 < 3000; used += 2)
+		memcpy(query + used, "é", 2);          /* one word of 1500 é */
+	CHECK_STR(search(cat, query), "");
 	catalogue_free(cat);
 }
 
@@ -502,7 +671,13 @@ int main(void)
 	RUN(search_matches_word_starts_only);
 	RUN(search_matches_codes);
 	RUN(search_punctuation_and_apostrophes);
-	RUN(search_accented_letters_fold_case_not_accents);
+	RUN(search_accented_letters_fold_case);
+	RUN(search_accent_free_query_finds_accented_name);
+	RUN(search_accented_query_finds_accented_name);
+	RUN(search_accented_query_finds_plain_name);
+	RUN(search_accents_in_several_words);
+	RUN(search_other_scripts_and_emoji_unchanged);
+	RUN(search_accented_query_longer_than_limit);
 	RUN(search_no_match);
 	RUN(search_counts_beyond_cap);
 	RUN(search_very_long_query);
