@@ -12,6 +12,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include "fold.h"
 #include "validate.h"
 
 /* Limits; storykiosk-services(5) lists them. */
@@ -108,46 +109,18 @@ static int is_apostrophe(wchar_t wc)
 	return wc == L'\'' || wc == 0x2019; /* ' and the typographic ’ */
 }
 
-/* The base letter, in lower case, of each letter of U+00C0..U+017F (Latin-1
- * Supplement and Latin Extended-A) that is a letter with a diacritic; '.' for
- * the rest, which fold only their case: letters of their own (æ ð þ ß ı ĸ ŋ),
- * ligatures (œ ĳ), ŉ, ſ, × and ÷. Taken from the Unicode Character Database
- * (14.0): the first character of the canonical decomposition (NFD) where
- * there is one, else the X of "LATIN ... LETTER X WITH STROKE" or "... WITH
- * MIDDLE DOT" (ø ł đ ħ ŧ ŀ have no decomposition, but staff type them
- * without the stroke too). Regenerate with Python:
- *   n = unicodedata.name(c); d = unicodedata.normalize("NFD", c)
- *   d[0] if len(d) > 1 else n.split(" LETTER ")[1].split(" WITH ")[0]
- *   if " LETTER " in n and " WITH " in n else "."   (then lower case)
- * A table of our own, not a library: glibc's iconv "ASCII//TRANSLIT" follows
- * the locale's LC_CTYPE (de_DE turns "Müller" into "Mueller", da_DK "Ø" into
- * "OE", tr_TR fails on "ß" and "ı", the C locale gives "?"), and turns every
- * CJK character and emoji into the same "?"; ncursesw, SQLite, libuuid and
- * libsodium offer no folding we can call, and ICU or libunistring (which
- * could) are not linked into the kiosk. The search must answer the same on
- * every ward, whatever its locale. */
-static const char latin_base[0x180 - 0xC0 + 1] =
-	"aaaaaa.ceeeeiiii" /* U+00C0 */
-	".nooooo.ouuuuy.." /* U+00D0 */
-	"aaaaaa.ceeeeiiii" /* U+00E0 */
-	".nooooo.ouuuuy.y" /* U+00F0 */
-	"aaaaaaccccccccdd" /* U+0100 */
-	"ddeeeeeeeeeegggg" /* U+0110 */
-	"gggghhhhiiiiiiii" /* U+0120 */
-	"i...jjkk.lllllll" /* U+0130 */
-	"lllnnnnnn...oooo" /* U+0140 */
-	"oo..rrrrrrssssss" /* U+0150 */
-	"ssttttttuuuuuuuu" /* U+0160 */
-	"uuuuwwyyyzzzzzz."; /* U+0170 */
-
-/* The ASCII letter an accented Latin letter stands for in a search, or 0. */
-static char latin_base_letter(wchar_t wc)
+/* The ASCII letters an accented Latin letter stands for in a search (fold.h:
+ * "e" for 'é', "ss" for 'ß'), or 0 for any other character, which folds only
+ * its case. The search must answer the same on every ward, whatever its
+ * locale, so this is not left to the locale's transliteration. */
+static size_t latin_base(wchar_t wc, char out[2])
 {
 #ifdef __STDC_ISO_10646__ /* wchar_t holds Unicode code points */
-	if (wc >= 0xC0 && wc <= 0x17F && latin_base[wc - 0xC0] != '.')
-		return latin_base[wc - 0xC0];
+	if (wc >= 0xC0 && wc <= 0x17F)
+		return fold_letter((uint32_t)wc, out);
 #else
 	(void)wc;
+	(void)out;
 #endif
 	return 0;
 }
@@ -229,10 +202,8 @@ static void fold_words(const char *text, folded_text *out)
 			i += n;
 			continue;
 		}
-		lower[0] = latin_base_letter(wc);
-		if (lower[0] != 0) {
-			lower_len = 1;
-		} else {
+		lower_len = latin_base(wc, lower);
+		if (lower_len == 0) {
 			mbstate_t out_state;
 
 			memset(&out_state, 0, sizeof out_state);

@@ -33,11 +33,11 @@ catalogue *catalogue_parse(const char *text, size_t len, const char *name,
 void catalogue_free(catalogue *cat);
 
 /* Find services matching the query: case- and accent-insensitive ("cafe",
- * "CAFÉ" and "café" all find "Day room café"; accented Latin letters count as
- * their base letter, other scripts and emoji only as themselves), every word
- * of the query must start some word of the service's name or code. Writes up to cap indexes
- * in catalogue order to found; returns how many matched in all. An empty query
- * matches everything. */
+ * "CAFÉ" and "café" all find "Day room café"; Latin letters count as the
+ * ASCII letters of fold.h, other scripts and emoji only as themselves), every
+ * word of the query must start some word of the service's name or code.
+ * Writes up to cap indexes in catalogue order to found; returns how many
+ * matched in all. An empty query matches everything. */
 size_t catalogue_search(const catalogue *cat, const char *query,
 			size_t *found, size_t cap);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fold.h"
 #include "validate.h"
 
 /* utf8_decode's code point for a malformed sequence. */
@@ -171,63 +172,8 @@ static int is_word_cp(uint32_t c)
 	return 1;
 }
 
-/* Base letters of U+00C0..U+00FF, in order; "" for × and ÷. */
-static const char *const latin1_fold[64] = {
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-	"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "ss",
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-	"d", "n", "o", "o", "o", "o", "o", "", "o", "u", "u", "u", "u", "y", "th", "y",
-};
-
-/* Base letters of Latin Extended-A (U+0100..U+017F) by range. */
-static const struct {
-	uint16_t first, last;
-	char fold[3];
-} latin_ext_a[] = {
-	{ 0x100, 0x105, "a" }, { 0x106, 0x10D, "c" }, { 0x10E, 0x111, "d" }, { 0x112, 0x11B, "e" },
-	{ 0x11C, 0x123, "g" }, { 0x124, 0x127, "h" }, { 0x128, 0x131, "i" }, { 0x132, 0x133, "ij" },
-	{ 0x134, 0x135, "j" }, { 0x136, 0x138, "k" }, { 0x139, 0x142, "l" }, { 0x143, 0x14B, "n" },
-	{ 0x14C, 0x151, "o" }, { 0x152, 0x153, "oe" }, { 0x154, 0x159, "r" }, { 0x15A, 0x161, "s" },
-	{ 0x162, 0x167, "t" }, { 0x168, 0x173, "u" }, { 0x174, 0x175, "w" }, { 0x176, 0x178, "y" },
-	{ 0x179, 0x17E, "z" }, { 0x17F, 0x17F, "s" },
-};
-
-/* What c stands for when matching words: one or two lower-case ASCII letters
- * ("a" for 'A' and 'á', "ss" for 'ß'), or the digit itself. Writes them to
- * out and returns how many; 0 when c is neither a letter we know nor a digit. */
-static size_t fold_cp(uint32_t c, char out[2])
-{
-	const char *f;
-	size_t n;
-
-	if (c < 0x80) {
-		if (!is_ascii_alnum(c))
-			return 0;
-		out[0] = ascii_lower((char)c);
-		return 1;
-	}
-	if (c >= 0xC0 && c <= 0xFF) {
-		f = latin1_fold[c - 0xC0];
-		n = strlen(f);
-		memcpy(out, f, n);
-		return n;
-	}
-	if (c >= 0x100 && c <= 0x17F) {
-		size_t i;
-		for (i = 0; i < sizeof latin_ext_a / sizeof latin_ext_a[0]; i++) {
-			if (c >= latin_ext_a[i].first && c <= latin_ext_a[i].last) {
-				f = latin_ext_a[i].fold;
-				n = strlen(f);
-				memcpy(out, f, n);
-				return n;
-			}
-		}
-	}
-	return 0;
-}
-
 /* 1 for an upper-case letter, -1 for a lower-case one, 0 for anything else,
- * by ASCII, Latin-1 and Latin Extended-A (the letters fold_cp knows). */
+ * by ASCII, Latin-1 and Latin Extended-A (the letters fold_letter knows). */
 static int letter_case(uint32_t c)
 {
 	if (c < 0x80)
@@ -464,7 +410,7 @@ static const char *phrase_parse(const char *line, char *letters, unsigned char *
 				gap_after[count - 1] = 1;
 		} else if (is_apostrophe(c) || is_combining(c)) {
 			/* ignored, as in the story */
-		} else if ((m = fold_cp(c, f)) > 0) {
+		} else if ((m = fold_letter(c, f)) > 0) {
 			if (count + m > PHRASE_MAX)
 				return "a phrase can have at most 64 letters and digits";
 			memcpy(letters + count, f, m);
@@ -645,11 +591,11 @@ static void walk(phrase_walk *w, size_t pos, uint32_t node, int real, int fake, 
 		return;
 	c = char_at(t, pos, &k);
 	if (node != 0 && is_apostrophe(c) && pos + k < t->len &&
-	    fold_cp(char_at(t, pos + k, &k2), f) > 0) {
+	    fold_letter(char_at(t, pos + k, &k2), f) > 0) {
 		walk(w, pos + k, node, real, fake, depth + 1, 0);
 		return;
 	}
-	m = fold_cp(c, f);
+	m = fold_letter(c, f);
 	if (m > 0) {
 		child = phrase_child(w->list, node, f[0]);
 		if (child != 0 && m == 2)
