@@ -855,9 +855,9 @@ static const char *const import_sql[IM_COUNT] = {
 		"INSERT INTO stories (id, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username, postcode,"
 		" postcode_from_service, email, posted_by_staff, consent_given,"
-		" consent_version, status, reference)"
+		" consent_version, status, reference, maybe_delivered)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, 1,"
-		" ?14, ?15, ?16)",
+		" ?14, ?15, ?16, ?17)",
 	[IM_INSERT_ANSWER] =
 		"INSERT INTO answers (story_id, position, step_key, value) VALUES (?1, ?2, ?3, ?4)",
 	[IM_INSERT_SERVICE] =
@@ -1239,6 +1239,7 @@ typedef struct {
 	const char *operator_name, *operator_role, *role, *title, *username;
 	const char *postcode, *email, *consent_version, *status;
 	int posted_by_staff;
+	int maybe_delivered;  /* a sync on the old terminal may have delivered it */
 } record_values;
 
 /* Check the record's fields in the export's order; the first problem wins. */
@@ -1304,7 +1305,10 @@ static int check_fields(importer *im, record_values *v)
 	if (strcmp(v->status, "queued") != 0 && strcmp(v->status, "sending") != 0 &&
 	    strcmp(v->status, "delivered") != 0 && strcmp(v->status, "failed") != 0)
 		return record_fail(im, "status: not one of queued, sending, delivered, failed");
-	/* "sending" only means a sync was cut short on the old terminal. */
+	/* "sending" only means a sync was cut short on the old terminal; that
+	 * one, or one that failed there, may have reached the central store, and
+	 * a withdrawal here must tell it (sync_withdraw). */
+	v->maybe_delivered = strcmp(v->status, "sending") == 0 || strcmp(v->status, "failed") == 0;
 	if (strcmp(v->status, "sending") == 0)
 		v->status = "queued";
 	return 0;
@@ -1401,6 +1405,7 @@ static int save_record(importer *im, const record_values *v, const char *referen
 	    sqlite3_bind_text(stmt, 14, v->consent_version, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 15, v->status, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 16, reference, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_int(stmt, 17, v->maybe_delivered) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_DONE) {
 		sqlite3_reset(stmt);
 		return queue_fail(im, "saving the story");

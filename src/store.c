@@ -343,9 +343,16 @@ static const char schema_v6_triggers[] =
 /* Version 7: what each sync looks for besides due stories (withdrawals to
  * send, contact details to erase) found by index instead of by reading every
  * story. Partial, so a story pays for them only while it is such a one:
- * saving a story or delivering it (retention 0) writes neither. */
+ * saving a story or delivering it (retention 0) writes neither. And
+ * maybe_delivered: a sync handed the story to the target and never heard
+ * whether it was stored (a lost connection, a killed run), so withdrawing it
+ * must tell the central store. Stories left 'sending' or 'failed' by older
+ * versions are counted so, to be safe. withdrawal_pending is 2 for the
+ * withdrawal of such a story, which the central store may not hold. */
 static const char schema_v7[] =
-	"CREATE INDEX stories_withdrawal_pending ON stories (id) WHERE withdrawal_pending = 1;"
+	"ALTER TABLE stories ADD COLUMN maybe_delivered INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE stories SET maybe_delivered = 1 WHERE status IN ('sending', 'failed');"
+	"CREATE INDEX stories_withdrawal_pending ON stories (id) WHERE withdrawal_pending > 0;"
 	"CREATE INDEX stories_contact_kept ON stories (delivered_at)"
 	" WHERE contact_erased_at IS NULL AND delivered_at IS NOT NULL"
 	" AND (email IS NOT NULL OR postcode IS NOT NULL);";

@@ -198,7 +198,8 @@ static const char chunk_sql[] =
 	" event TEXT,"                 /* the audit event when taken */
 	" code TEXT,"
 	" message TEXT,"
-	" next_attempt_at TEXT);"
+	" next_attempt_at TEXT,"
+	" maybe_stored INTEGER);"       /* 1: a live target had it and gave no answer that counts */
 	"DELETE FROM temp.sync_chunk";
 
 /* The read of a step of the chunk: the export record (store_record_select)
@@ -252,12 +253,12 @@ static int prepare_all(sync_run_state *run)
 		    " ORDER BY consented_at, id LIMIT ?5") ||
 	    prepare(run, &run->pick[KIND_WITHDRAWALS],
 		    "INSERT INTO temp.sync_chunk (id, was)"
-		    " SELECT id, status FROM stories WHERE withdrawal_pending = 1"
+		    " SELECT id, status FROM stories WHERE withdrawal_pending > 0"
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
 		    " AND id > ?4 ORDER BY id LIMIT ?5") ||
 	    prepare(run, &run->read[KIND_WITHDRAWALS],
 		    "SELECT json_object('withdrawal', json_object('id', s.id, 'withdrawn_at', s.withdrawn_at)),"
-		    " s.id, s.status, c.seq, s.attempt_count, s.delivered_at IS NULL"
+		    " s.id, s.status, c.seq, s.attempt_count, s.withdrawal_pending = 2"
 		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
 		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
 	    prepare(run, &run->mark_sending,
@@ -270,7 +271,7 @@ static int prepare_all(sync_run_state *run)
 		    " event = ?4, code = '', message = '' WHERE seq BETWEEN ?1 AND ?2") ||
 	    prepare(run, &run->set_answer,
 		    "UPDATE temp.sync_chunk SET sent_at = ?2, outcome = ?3, taken = ?4, event = ?5,"
-		    " code = ?6, message = ?7, next_attempt_at = ?8 WHERE seq = ?1") ||
+		    " code = ?6, message = ?7, next_attempt_at = ?8, maybe_stored = ?9 WHERE seq = ?1") ||
 	    prepare(run, &run->audit_sent,
 		    "INSERT INTO audit (story_id, at, event, actor)"
 		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_chunk"
@@ -299,18 +300,21 @@ static int prepare_all(sync_run_state *run)
 		    " WHERE status = 'sending' AND id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
 	    prepare(run, &run->not_taken[KIND_STORIES],
 		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
-		    " next_attempt_at = c.next_attempt_at FROM temp.sync_chunk c"
+		    " next_attempt_at = c.next_attempt_at,"
+		    " maybe_delivered = CASE WHEN c.maybe_stored THEN 1 ELSE maybe_delivered END"
+		    " FROM temp.sync_chunk c"
 		    " WHERE c.id = stories.id AND c.sent_at IS NOT NULL AND c.taken = 0"
 		    " AND stories.status = 'sending'") ||
 	    prepare(run, &run->taken[KIND_WITHDRAWALS],
 		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
 		    " attempt_count = attempt_count + 1"
 		    " WHERE id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
-	    /* A withdrawn story the target never confirmed taking, now known not
-	     * to be there (or withdrawn there): nothing of it needs to stay, as
-	     * when a story is withdrawn before any sync tried it. */
+	    /* A story withdrawn while it was only maybe delivered (pending 2),
+	     * now withdrawn at the target or known never to have reached it:
+	     * nothing of it needs to stay, as when a story is withdrawn before
+	     * any sync had it. */
 	    prepare(run, &run->remove_withdrawn,
-		    "DELETE FROM stories WHERE status = 'withdrawn' AND delivered_at IS NULL"
+		    "DELETE FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 2"
 		    " AND id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
 	    prepare(run, &run->remove_attempts,
 		    "DELETE FROM attempts WHERE story_id IN (SELECT c.id FROM temp.sync_chunk c"
@@ -515,6 +519,10 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 				: backoff_seconds(run->cfg, step->attempts[i] + 1);
 			utc_at(now_time + delay, next, sizeof next);
 		}
+		/* A live target had it and did not say it was stored or refused: a
+		 * lost connection or a timeout may have come after it was stored. */
+		int maybe_stored = run->target != NULL && !item->withdrawal &&
+				   item->outcome == SYNC_TEMPORARY;
 		if (sqlite3_bind_int64(stmt, 1, step->seq[i]) != SQLITE_OK ||
 		    bind_text(run, stmt, 2, sent_at) != 0 ||
 		    bind_text(run, stmt, 3, outcome_name(item->outcome)) != 0 ||
@@ -523,6 +531,7 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 		    bind_text(run, stmt, 6, item->code) != 0 ||
 		    bind_text(run, stmt, 7, item->message) != 0 ||
 		    (!taken && bind_text(run, stmt, 8, next) != 0) ||
+		    sqlite3_bind_int(stmt, 9, maybe_stored) != SQLITE_OK ||
 		    step_done(run, stmt) != 0) {
 			sqlite3_exec(run->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
@@ -561,6 +570,13 @@ static int apply_chunk(sync_run_state *run, enum sync_kind kind)
 			return -1;
 		run->erased += sqlite3_changes(run->db);
 	}
+	if (kind == KIND_WITHDRAWALS) {
+		if (step_done(run, run->remove_withdrawn) != 0)
+			return -1;
+		run->removed += sqlite3_changes(run->db);
+		if (step_done(run, run->remove_attempts) != 0)
+			return -1;
+	}
 	sqlite3_stmt *taken = run->taken[kind];
 	if ((kind == KIND_STORIES &&
 	     (bind_text(run, taken, 1, now) != 0 ||
@@ -570,13 +586,6 @@ static int apply_chunk(sync_run_state *run, enum sync_kind kind)
 	    step_done(run, run->not_taken[kind]) != 0 ||
 	    (kind == KIND_STORIES && step_done(run, run->restore_unsent) != 0))
 		return -1;
-	if (kind == KIND_WITHDRAWALS) {
-		if (step_done(run, run->remove_withdrawn) != 0)
-			return -1;
-		run->removed += sqlite3_changes(run->db);
-		if (step_done(run, run->remove_attempts) != 0)
-			return -1;
-	}
 	return step_done(run, run->clear_chunk);
 }
 
@@ -802,7 +811,7 @@ long sync_count_left(store *st)
 	long left = -1;
 	if (sqlite3_prepare_v2(store_db(st),
 			       "SELECT (SELECT count(*) FROM stories WHERE status IN ('queued', 'failed', 'sending'))"
-			       " + (SELECT count(*) FROM stories WHERE withdrawal_pending = 1)",
+			       " + (SELECT count(*) FROM stories WHERE withdrawal_pending > 0)",
 			       -1, &stmt, NULL) != SQLITE_OK) {
 		store_set_error(st, "counting: %s", sqlite3_errmsg(store_db(st)));
 		return -1;
@@ -848,26 +857,25 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 
 	run.erase_at_delivery = cfg->retention_seconds <= 0;
 
-	/* A story left 'sending' by a run that died may or may not have arrived:
-	 * send it again; the target's UUID key makes the second copy harmless. */
 	/* The run reads each story once: a small page cache does, and keeps the
 	 * sync's memory flat however long the queue. The TEMP table holds one
 	 * chunk's answers (SYNC_CHUNK_STORIES at most, about 1 MB): in a temp
-	 * file behind a cache as small, so a chunk costs little memory. */
+	 * file behind a cache as small, so a chunk costs little memory. A story
+	 * left 'sending' by a run that died may or may not have arrived: it is
+	 * sent again (the target's UUID key makes a second copy harmless), and
+	 * until then counts as maybe delivered, for sync_withdraw. */
 	if (store_exec(run.st, "PRAGMA cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp_store = FILE", NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, chunk_sql, NULL) != 0 ||
-	    /* Counted as an attempt: such a story may be at the target, which
-	     * sync_withdraw must know if it is withdrawn before it is sent again. */
-	    store_exec(run.st, "UPDATE stories SET status = 'queued', attempt_count = attempt_count + 1"
+	    store_exec(run.st, "UPDATE stories SET status = 'queued', maybe_delivered = 1"
 		       " WHERE status = 'sending'", NULL) != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
 	run.total_due = count_due(&run,
 		"SELECT (SELECT count(*) FROM stories WHERE status IN ('queued', 'failed')"
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))"
-		" + (SELECT count(*) FROM stories WHERE withdrawal_pending = 1"
+		" + (SELECT count(*) FROM stories WHERE withdrawal_pending > 0"
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))");
 	if (run.total_due < 0)
 		goto queue_error;
@@ -996,7 +1004,7 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 	sqlite3_stmt *stmt = NULL;
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	if (sqlite3_prepare_v2(db, "SELECT status, reference, attempt_count FROM stories WHERE id = ?1",
+	if (sqlite3_prepare_v2(db, "SELECT status, reference, maybe_delivered FROM stories WHERE id = ?1",
 			       -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_step(stmt) != SQLITE_ROW)
@@ -1004,16 +1012,19 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 	char status[16], reference[16];
 	snprintf(status, sizeof status, "%s", (const char *)sqlite3_column_text(stmt, 0));
 	snprintf(reference, sizeof reference, "%s", (const char *)sqlite3_column_text(stmt, 1));
-	/* A sync that tried it may have been cut off after the target stored it
-	 * and before the answer came back (a dropped connection, a killed run). */
-	int maybe_there = sqlite3_column_int64(stmt, 2) > 0;
+	/* A sync may have been cut off after the target stored it and before
+	 * the answer came back (a dropped connection, a killed run). */
+	int maybe_there = sqlite3_column_int(stmt, 2) != 0;
 	sqlite3_finalize(stmt);
 	stmt = NULL;
 
+	/* withdrawal_pending 1: delivered; 2: maybe delivered, so the target
+	 * not holding it is no error, and the story goes once it is told. */
 	static const char keep_and_tell_sql[] =
 		"UPDATE stories SET status = 'withdrawn', withdrawn_at = ?2,"
-		" withdrawal_pending = 1, next_attempt_at = NULL, email = NULL, postcode = NULL,"
+		" withdrawal_pending = ?3, next_attempt_at = NULL, email = NULL, postcode = NULL,"
 		" contact_erased_at = coalesce(contact_erased_at, ?2) WHERE id = ?1";
+	int pending = 1;
 	const char *change_sql, *event;
 	int removed = 0;
 	if (strcmp(status, "sending") == 0) {
@@ -1042,12 +1053,13 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		/* Kept until a sync has made sure the central store does not show
 		 * it; then removed, as below. */
 		change_sql = keep_and_tell_sql;
-		event = "withdrawn (a sync had tried it)";
-		snprintf(said, saidlen, "Story %s is withdrawn. A sync had already tried to deliver "
+		pending = 2;
+		event = "withdrawn (maybe delivered)";
+		snprintf(said, saidlen, "Story %s is withdrawn. A sync was cut off while delivering "
 			 "it, so the central store will be told at the next sync, and the story is "
 			 "then removed from the queue.", reference);
 	} else {
-		/* Never tried: nothing of it needs to stay. */
+		/* Never reached the target: nothing of it needs to stay. */
 		removed = 1;
 		change_sql = "DELETE FROM stories WHERE id = ?1 AND ?2 IS NOT NULL";
 		event = "withdrawn (removed before delivery)";
@@ -1057,6 +1069,7 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 	if (sqlite3_prepare_v2(db, change_sql, -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (change_sql == keep_and_tell_sql && sqlite3_bind_int(stmt, 3, pending) != SQLITE_OK) ||
 	    sqlite3_step(stmt) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(stmt);
@@ -1123,7 +1136,7 @@ int sync_status(store *st, FILE *out)
 		sqlite3_reset(stmt);
 	}
 	sqlite3_finalize(stmt);
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM stories WHERE withdrawal_pending = 1", -1, &stmt,
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM stories WHERE withdrawal_pending > 0", -1, &stmt,
 			       NULL) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_ROW)
 		goto fail;
 	fprintf(out, "  withdrawals waiting to be sent: %lld\n", (long long)sqlite3_column_int64(stmt, 0));

@@ -23,8 +23,9 @@ typedef struct {
 	char *id;                /* the story's UUID (owned by sync.c: targets only read) */
 	char *record;            /* JSON: the export record, or {"withdrawal":{"id","withdrawn_at"}} */
 	int withdrawal;          /* non-zero for a withdrawal */
-	int never_delivered;     /* a withdrawal of a story no target ever confirmed taking: a
-				  * target that does not hold it has nothing to withdraw */
+	int never_delivered;     /* a withdrawal of a story only maybe delivered (a sync was cut
+				  * off before its answer): a target that does not hold it
+				  * has nothing to withdraw */
 	sync_outcome outcome;    /* set by the target; starts as SYNC_TEMPORARY */
 	char code[16];           /* HTTP status ("201") or SQLSTATE ("08006"); "" when none */
 	char message[256];       /* the server's words, cut short; never contact details */

@@ -500,6 +500,13 @@ static sync_run_status http_answer(sync_target *target, sync_item *item, long st
 		set_message(item, NULL, target);
 		return SYNC_RUN_GO_ON;
 	}
+	/* The withdrawal of a story a cut-off sync may not have delivered: an
+	 * intake that never had it has nothing to withdraw. */
+	if (item->withdrawal && item->never_delivered && (status == 404 || status == 410)) {
+		item->outcome = SYNC_DELIVERED;
+		set_message(item, "the intake never received this story: nothing to withdraw", target);
+		return SYNC_RUN_GO_ON;
+	}
 	if (status == 401 || status == 403) {
 		item->outcome = SYNC_TEMPORARY;
 		set_message(item, NULL, target);

@@ -56,6 +56,9 @@ struct sync_target {
 	sync_item **stories;
 	size_t nstories;
 	int copying;          /* their COPY is sent and its answer not yet read */
+	int by_insert;        /* they go by INSERT: COPY cannot carry them, or was refused */
+	int copy_refused;     /* the server will not take COPY at all (row-level security): for
+			       * the rest of the connection, every batch goes by INSERT */
 	pg_fault copy_fault;  /* why it was not sent, or failed */
 	char copy_code[16];
 	char copy_message[256];
@@ -467,7 +470,6 @@ static sync_target *pg_open(const config *cfg, sync_run_status *status, char *er
 
 /* ---- sending ---- */
 
-
 static void buffer_add(text_buffer *buf, const char *text, size_t len)
 {
 	if (buf->len + len + 1 > buf->cap) {
@@ -615,6 +617,9 @@ static int send_withdrawal(sync_target *target, sync_item *item, char *code, siz
 static const char copy_sql[] =
 	"COPY storykiosk_stories (id, record, terminal) FROM STDIN (FORMAT binary)";
 
+/* Bytes of COPY data a message. */
+#define COPY_PIECE ((size_t)1 << 20)
+
 static void buffer_add_u16(text_buffer *buf, uint16_t value)
 {
 	uint16_t net = htons(value);
@@ -706,10 +711,20 @@ static void copy_failed(sync_target *target, PGresult *res)
 	PQclear(res);
 	if (target->copy_fault == PG_FAULT_GONE)
 		return;
-	char ignored[256];
-	while (await_result(target, ignored, sizeof ignored) == 0 &&
-	       (res = PQgetResult(target->conn)) != NULL)
+	char why[256];
+	for (;;) {
+		if (await_result(target, why, sizeof why) != 0) {
+			/* Still busy with this statement: not fit for the next. */
+			copy_line(target->copy_code, sizeof target->copy_code,
+				  PG_CODE_CONNECTION_FAILURE);
+			copy_line(target->copy_message, sizeof target->copy_message, why);
+			target->copy_fault = PG_FAULT_GONE;
+			return;
+		}
+		if ((res = PQgetResult(target->conn)) == NULL)
+			return;
 		PQclear(res);
+	}
 }
 
 /* Send the started batch's stories as one COPY, its own transaction, and
@@ -729,12 +744,23 @@ static int copy_start(sync_target *target)
 		return -1;
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		copy_failed(target, res);
+		/* Refused before any data (a table with row-level security, which
+		 * COPY FROM does not support, or a proxy that will not pass COPY):
+		 * INSERT may well be allowed. */
+		if (target->copy_fault == PG_FAULT_CONFIG)
+			target->copy_refused = 1;
 		return -1;
 	}
 	PQclear(res);
 	copy_data(&target->copy, target->stories, target->nstories, target->terminal);
-	if (PQputCopyData(conn, target->copy.text, (int)target->copy.len) != 1 ||
-	    PQputCopyEnd(conn, NULL) != 1 || PQflush(conn) != 0) {
+	/* In pieces: one CopyData message must stay far below the server's
+	 * 1 GB limit and libpq's int length, whatever batch_size is. */
+	int put = 1;
+	for (size_t at = 0; put == 1 && at < target->copy.len; at += COPY_PIECE) {
+		size_t piece = target->copy.len - at < COPY_PIECE ? target->copy.len - at : COPY_PIECE;
+		put = PQputCopyData(conn, target->copy.text + at, (int)piece);
+	}
+	if (put != 1 || PQputCopyEnd(conn, NULL) != 1 || PQflush(conn) != 0) {
 		copy_line(target->copy_code, sizeof target->copy_code, PG_CODE_CONNECTION_FAILURE);
 		copy_line(target->copy_message, sizeof target->copy_message, PQerrorMessage(conn));
 		target->copy_fault = PG_FAULT_GONE;
@@ -754,10 +780,23 @@ static int copy_finish(sync_target *target)
 		copy_failed(target, res);
 		return -1;
 	}
+	/* Every row the batch sent, or the data did not arrive as sent: which
+	 * stories were stored is then unknown, and all are sent again (those
+	 * already there are found so). */
+	long stored = strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	while ((res = next_result(target)) != NULL)
 		PQclear(res);
-	return target->copy_fault == PG_FAULT_GONE ? -1 : 0;
+	if (target->copy_fault == PG_FAULT_GONE)
+		return -1;
+	if (stored < 0 || (size_t)stored != target->nstories) {
+		target->copy_code[0] = '\0';
+		snprintf(target->copy_message, sizeof target->copy_message,
+			 "the server stored %ld of the %zu stories sent", stored, target->nstories);
+		target->copy_fault = PG_FAULT_TEMPORARY;
+		return -1;
+	}
+	return 0;
 }
 
 /* Begin the batch: stories whose record is not one JSON object are rejected
@@ -770,12 +809,12 @@ static void pg_start(sync_target *target, sync_item *items, size_t n)
 	target->started_n = n;
 	target->nstories = 0;
 	target->copying = 0;
+	target->by_insert = target->copy_refused;
 	target->copy_code[0] = target->copy_message[0] = '\0';
 	target->copy_fault = PG_FAULT_TEMPORARY;
 	target->stories = malloc((n > 0 ? n : 1) * sizeof *target->stories);
 	if (target->stories == NULL)
 		fatal("out of memory");
-	int copyable = 1;
 	for (size_t i = 0; i < n; i++) {
 		items[i].outcome = SYNC_TEMPORARY;
 		items[i].code[0] = items[i].message[0] = '\0';
@@ -789,15 +828,15 @@ static void pg_start(sync_target *target, sync_item *items, size_t n)
 		}
 		uuid_t uuid;
 		if (items[i].id == NULL || uuid_parse(items[i].id, uuid) != 0)
-			copyable = 0;
+			target->by_insert = 1;
 		target->stories[target->nstories++] = &items[i];
 	}
 	/* An id COPY cannot carry goes by INSERT, where the server says what is
 	 * wrong with it, and only that story is refused. */
-	if (!copyable)
-		target->copy_fault = PG_FAULT_BAD_STORY;
-	else if (target->nstories > 0)
+	if (!target->by_insert && target->nstories > 0) {
 		target->copying = copy_start(target) == 0;
+		target->by_insert = target->copy_refused;
+	}
 }
 
 /* The batch again without COPY, after COPY refused it (a story already
@@ -848,7 +887,7 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 	if (nstories > 0) {
 		if (target->copying && copy_finish(target) == 0) {
 			mark_all(stories, nstories, SYNC_DELIVERED, "", "");
-		} else if (target->copy_fault == PG_FAULT_BAD_STORY) {
+		} else if (target->by_insert || target->copy_fault == PG_FAULT_BAD_STORY) {
 			status = insert_batch(target, stories, nstories, err, errlen);
 		} else {
 			mark_all(stories, nstories, SYNC_TEMPORARY, target->copy_code,

@@ -207,6 +207,32 @@ sk_eq "delivered in the queue" "$(count_status delivered)" 1
 sk_eq "central copies" "$(ls "$INTAKE" | grep -c "^$FIRST_ID")" 1
 sk_end_case
 
+sk_case "a withdrawal answered 404: done for a story a dropped connection left maybe delivered, refused for a delivered one"
+fresh_queue 1
+sk_intake_mode drop
+http_sync
+sk_eq "exit status after the drop" "$SYNC_RC" 75 || sk_sync_report
+sk_eq "maybe delivered" "$(sqlite3 "$SK_DB" "SELECT maybe_delivered FROM stories")" 1
+out=$(sk_cli withdraw "$FIRST_ID" 2>&1)
+case "$out" in *"told at the next sync"*) ;; *) sk_fail "withdraw said: $out" ;; esac
+sk_intake_mode 404
+http_sync --force
+expect_sync 0 "delivered 1, already there 0, failed 0, left 0"
+sk_eq "gone from the queue once the intake said it never had it" \
+	"$(sqlite3 "$SK_DB" "SELECT count(*) FROM stories")" 0
+fresh_queue 1
+sk_intake_mode ok
+http_sync
+expect_sync 0 "delivered 1, already there 0, failed 0, left 0"
+sk_cli withdraw "$FIRST_ID" >/dev/null 2>&1 || sk_fail "withdraw failed"
+sk_intake_mode 404
+http_sync --force
+expect_sync 75 "delivered 0, already there 0, failed 1, left 1"
+sk_eq "a delivered story's withdrawal is kept until the intake takes it" \
+	"$(sqlite3 "$SK_DB" "SELECT status || ' ' || withdrawal_pending FROM stories")" "withdrawn 1"
+sk_intake_mode ok
+sk_end_case
+
 sk_case "302 to a login page: failed, the redirect not followed"
 fresh_queue 1
 sk_intake_mode 302

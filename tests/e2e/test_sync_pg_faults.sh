@@ -184,7 +184,7 @@ for id in "$at_server" "$not_there"; do
 		{ sk_fail "withdraw does not say the central store will be told"; sed 's/^/#   | /' "$SK_DIR/wd.out"; }
 done
 sk_eq "kept, withdrawn, until the server is told" \
-	"$(sqlite3 "$wd_db" "SELECT count(*) FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 1")" 2
+	"$(sqlite3 "$wd_db" "SELECT count(*) FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 2")" 2
 pg_restart || sk_fail "the server did not start again"
 # --force: the failed attempts' backoff would otherwise hold the rest back.
 sk_sync "$wd_db" --force

@@ -110,9 +110,27 @@ sk_case "marked sending by a sync that died: withdrawn at once, and the central 
 out=$(sk_cli withdraw "$id" 2>&1)
 sk_eq "exit" "$?" 0
 case "$out" in *"told at the next sync"*) ;; *) sk_fail "withdraw said: $out" ;; esac
-sk_eq "kept as withdrawn, the withdrawal waiting" \
-	"$(sqlite3 "$SK_DB" "SELECT status || ' ' || withdrawal_pending FROM stories WHERE id = '$id'")" "withdrawn 1"
-sqlite3 "$SK_DB" "UPDATE stories SET status = 'queued', withdrawal_pending = 0, withdrawn_at = NULL"
+sk_eq "kept as withdrawn, the withdrawal (of a maybe delivered story) waiting" \
+	"$(sqlite3 "$SK_DB" "SELECT status || ' ' || withdrawal_pending FROM stories WHERE id = '$id'")" "withdrawn 2"
+sqlite3 "$SK_DB" "UPDATE stories SET status = 'queued', withdrawal_pending = 0, withdrawn_at = NULL,
+	maybe_delivered = 0"
+sk_end_case
+
+sk_case "tried only while the central store was out of reach: withdrawn and removed at once"
+# Nothing left the terminal, so nothing can be at the central store, however
+# many times the timer tried.
+off_db=$SK_DIR/offline/queue.db
+mkdir -m 700 "$SK_DIR/offline"
+off_id=$(python3 "$MAKE_QUEUE" "$off_db" 1 --seed 12)
+port=$(pg_free_port)
+"$SK_BIN" --db "$off_db" sync "postgresql://storykiosk@127.0.0.1:$port/central" >/dev/null 2>&1
+sk_eq "sync exit with nothing listening" "$?" 75
+"$SK_BIN" --db "$off_db" sync --force "postgresql://storykiosk@127.0.0.1:$port/central" >/dev/null 2>&1
+sk_eq "tried twice" "$(sqlite3 "$off_db" "SELECT status || ' ' || attempt_count FROM stories")" "failed 2"
+out=$("$SK_BIN" --db "$off_db" withdraw "$off_id" 2>&1)
+sk_eq "withdraw exit" "$?" 0
+case "$out" in *"removed from the queue"*) ;; *) sk_fail "withdraw said: $out" ;; esac
+sk_eq "gone from the queue" "$(sqlite3 "$off_db" "SELECT count(*) FROM stories")" 0
 sk_end_case
 
 sk_case "status reports states, the oldest waiting story, and warns past 24 hours"

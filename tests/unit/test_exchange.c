@@ -495,6 +495,9 @@ TEST(sending_is_imported_as_queued)
 	CHECK(exchange_import(target, file, words, &summary, err, sizeof err) == 0);
 	store_close(target);
 	CHECK(count_rows(target_path, "SELECT count(*) FROM stories WHERE status = 'queued'") == 2);
+	/* A sync on the old terminal may have delivered them: withdrawing one
+	 * here must tell the central store. */
+	CHECK(count_rows(target_path, "SELECT count(*) FROM stories WHERE maybe_delivered = 1") == 2);
 	free(a.text);
 }
 
