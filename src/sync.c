@@ -552,7 +552,9 @@ static int apply_chunk(sync_run_state *run, enum sync_kind kind)
 	char now[32];
 	utc_now(now, sizeof now);
 	const char *kind_name = kind == KIND_WITHDRAWALS ? "withdrawal" : "story";
-	if (kind == KIND_STORIES &&
+	/* Only what left the terminal was sent: a run that never reached the
+	 * target records its attempts, not a "sent". */
+	if (kind == KIND_STORIES && run->target != NULL &&
 	    (bind_text(run, run->audit_sent, 1, run->target_label) != 0 ||
 	     step_done(run, run->audit_sent) != 0))
 		return -1;

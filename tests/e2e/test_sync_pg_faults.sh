@@ -272,6 +272,9 @@ first=$(head -n 1 "$SK_DIR/unreach.ids")
 "$SK_BIN" --db "$unreach_db" show "$first" >"$SK_DIR/show.out" 2>&1
 grep -q "Delivery attempts" "$SK_DIR/show.out" && grep -q "127.0.0.1:$port" "$SK_DIR/show.out" ||
 	{ sk_fail "show lists no attempt to 127.0.0.1:$port"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+grep -qE "^ +[0-9TZ:-]+ +queued " "$SK_DIR/show.out" || sk_fail "the history pattern matches nothing"
+grep -qE "^ +[0-9TZ:-]+ +sent " "$SK_DIR/show.out" &&
+	{ sk_fail "the history says sent, though nothing left the terminal"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
 sk_end_case
 
 sk_case "a server that accepts but never answers: the sync gives up after the timeout"
