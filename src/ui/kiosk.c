@@ -472,10 +472,9 @@ int ui_capture(ui_context *ctx)
 				acted = 1;
 			}
 			if (idle_due(&k)) {
-				if (kiosk_still_there(&k))
-					k.last_key = time(NULL);
-				else if (!kiosk_got_terminate)
+				if (!kiosk_still_there(&k) && !kiosk_got_terminate)
 					idle_reset(&k);
+				/* Whoever answered, or the reset, starts the idle time again. */
 				k.last_key = time(NULL);
 				acted = 1;
 			}
