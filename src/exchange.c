@@ -818,6 +818,7 @@ enum import_statement {
 	IM_SERVICES,
 	IM_SERVICE,
 	IM_FIND,
+	IM_WITHDRAWN_HERE,
 	IM_INSERT_STORY,
 	IM_INSERT_ANSWER,
 	IM_INSERT_SERVICE,
@@ -851,6 +852,9 @@ static const char *const import_sql[IM_COUNT] = {
 	[IM_FIND] =
 		"SELECT id = ?1 FROM stories WHERE id = ?1 OR reference = ?2"
 		" ORDER BY id = ?1 DESC LIMIT 1",
+	/* Its audit trail outlives a story withdrawn here. */
+	[IM_WITHDRAWN_HERE] =
+		"SELECT 1 FROM audit WHERE story_id = ?1 AND event LIKE 'withdrawn%' LIMIT 1",
 	[IM_INSERT_STORY] =
 		"INSERT INTO stories (id, created_at, consented_at, form_name, form_version,"
 		" operator_name, operator_role, role, title, username, postcode,"
@@ -1305,12 +1309,13 @@ static int check_fields(importer *im, record_values *v)
 	if (strcmp(v->status, "queued") != 0 && strcmp(v->status, "sending") != 0 &&
 	    strcmp(v->status, "delivered") != 0 && strcmp(v->status, "failed") != 0)
 		return record_fail(im, "status: not one of queued, sending, delivered, failed");
-	/* "sending" only means a sync was cut short on the old terminal; that
-	 * one, or one that failed there, may have reached the central store, and
-	 * a withdrawal here must tell it (sync_withdraw). */
+	/* "sending" only means a sync was cut short on the old terminal, as a
+	 * sync here would count it: failed. That one, or one that failed there,
+	 * may have reached the central store, and a withdrawal here must tell it
+	 * (sync_withdraw). */
 	v->maybe_delivered = strcmp(v->status, "sending") == 0 || strcmp(v->status, "failed") == 0;
 	if (strcmp(v->status, "sending") == 0)
-		v->status = "queued";
+		v->status = "failed";
 	return 0;
 }
 
@@ -1460,8 +1465,24 @@ static int save_record(importer *im, const record_values *v, const char *referen
 	return 0;
 }
 
-/* Check one record and save it unless its id is already here: 1 saved,
- * 0 skipped, -1 with a message. */
+/* 1 when the story with this id was withdrawn from this queue, 0 when not,
+ * -1 with a message. */
+static int withdrawn_here(importer *im, const char *id)
+{
+	sqlite3_stmt *stmt = im->stmt[IM_WITHDRAWN_HERE];
+	sqlite3_reset(stmt);
+	if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return queue_fail(im, "looking for a withdrawal");
+	int rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : queue_fail(im, "looking for a withdrawal");
+}
+
+/* Check one record and save it unless its id is already here, or was
+ * withdrawn here (an older export must not bring it back): 1 saved, 0 already
+ * here, 2 withdrawn here, -1 with a message. */
 static int import_record(importer *im, const char *line, size_t len)
 {
 	if (check_record_shape(im, line, len) != 0)
@@ -1493,10 +1514,12 @@ static int import_record(importer *im, const char *line, size_t len)
 					 ? 0
 					 : record_fail(im, "id: its reference %s is already used "
 						       "by another story in this queue", reference);
-			else if (rc == SQLITE_DONE)
-				result = save_record(im, &v, reference) == 0 ? 1 : -1;
-			else
+			else if (rc != SQLITE_DONE)
 				result = queue_fail(im, "looking for the story");
+			else if ((result = withdrawn_here(im, v.id)) == 1)
+				result = 2;
+			else if (result == 0)
+				result = save_record(im, &v, reference) == 0 ? 1 : -1;
 		}
 		sqlite3_reset(find);
 	}
@@ -1550,7 +1573,7 @@ int exchange_import(store *st, const char *path, const validate_wordlists *words
 {
 	importer im = { .db = store_db(st), .path = path, .words = words,
 			.err = err, .errlen = errlen };
-	exchange_import_summary counted = { 0, 0 };
+	exchange_import_summary counted = { 0, 0, 0 };
 	if (summary != NULL)
 		*summary = counted;
 	say(err, errlen, "%s", "");
@@ -1589,8 +1612,10 @@ int exchange_import(store *st, const char *path, const validate_wordlists *words
 		int saved = import_record(&im, line, len);
 		if (saved < 0)
 			break;
-		if (saved)
+		if (saved == 1)
 			counted.imported++;
+		else if (saved == 2)
+			counted.withdrawn++;
 		else
 			counted.skipped++;
 	}

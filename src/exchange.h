@@ -36,6 +36,7 @@ long exchange_export(store *st, export_format format, int mark_exported,
 typedef struct {
 	long imported;   /* new stories added */
 	long skipped;    /* already in this queue (same id), left as they were */
+	long withdrawn;  /* withdrawn from this queue before: left out */
 } exchange_import_summary;
 
 /* Why an import imported nothing. */

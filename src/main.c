@@ -525,7 +525,10 @@ static int run_import(const options *opt, store *queue)
 			return access(opt->import_path, R_OK) != 0 ? EXIT_NOINPUT : EXIT_IOERR;
 		return EXIT_DATAERR;
 	}
-	printf("imported %ld, already here %ld\n", summary.imported, summary.skipped);
+	printf("imported %ld, already here %ld", summary.imported, summary.skipped);
+	if (summary.withdrawn > 0)
+		printf(", left out as withdrawn here %ld", summary.withdrawn);
+	putchar('\n');
 	return EXIT_OK;
 }
 

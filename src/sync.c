@@ -199,7 +199,7 @@ static const char chunk_sql[] =
 	" code TEXT,"
 	" message TEXT,"
 	" next_attempt_at TEXT,"
-	" maybe_stored INTEGER);"       /* 1: a live target had it and gave no answer that counts */
+	" maybe_stored INTEGER);"       /* 1: it left the terminal and no answer said what became of it */
 	"DELETE FROM temp.sync_chunk";
 
 /* The read of a step of the chunk: the export record (store_record_select)
@@ -519,10 +519,8 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 				: backoff_seconds(run->cfg, step->attempts[i] + 1);
 			utc_at(now_time + delay, next, sizeof next);
 		}
-		/* A live target had it and did not say it was stored or refused: a
-		 * lost connection or a timeout may have come after it was stored. */
-		int maybe_stored = run->target != NULL && !item->withdrawal &&
-				   item->outcome == SYNC_TEMPORARY;
+		int maybe_stored = run->target != NULL && !item->withdrawal && !taken &&
+				   item->maybe_stored;
 		if (sqlite3_bind_int64(stmt, 1, step->seq[i]) != SQLITE_OK ||
 		    bind_text(run, stmt, 2, sent_at) != 0 ||
 		    bind_text(run, stmt, 3, outcome_name(item->outcome)) != 0 ||
@@ -865,12 +863,13 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	 * file behind a cache as small, so a chunk costs little memory. A story
 	 * left 'sending' by a run that died may or may not have arrived: it is
 	 * sent again (the target's UUID key makes a second copy harmless), and
-	 * until then counts as maybe delivered, for sync_withdraw. */
+	 * until then counts as maybe delivered, for sync_withdraw; 'failed', so
+	 * that an export and import to another terminal keeps that too. */
 	if (store_exec(run.st, "PRAGMA cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp_store = FILE", NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, chunk_sql, NULL) != 0 ||
-	    store_exec(run.st, "UPDATE stories SET status = 'queued', maybe_delivered = 1"
+	    store_exec(run.st, "UPDATE stories SET status = 'failed', maybe_delivered = 1"
 		       " WHERE status = 'sending'", NULL) != 0 ||
 	    prepare_all(&run) != 0 || (run_id = start_run_row(&run)) < 0)
 		goto queue_error;
@@ -1034,6 +1033,12 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		 * left by a sync that died, and the story may be at the target. */
 		char lock_err[256];
 		lock = take_lock(store_path(st), lock_err, sizeof lock_err);
+		if (lock == -1) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			store_set_error(st, "cannot tell whether a sync is delivering story %s: %s",
+					reference, lock_err);
+			return -1;
+		}
 		if (lock < 0) {
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			store_set_error(st, "story %s is being delivered right now; withdraw it again "

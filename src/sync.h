@@ -27,6 +27,9 @@ typedef struct {
 				  * off before its answer): a target that does not hold it
 				  * has nothing to withdraw */
 	sync_outcome outcome;    /* set by the target; starts as SYNC_TEMPORARY */
+	int maybe_stored;        /* set by the target when not taken: the story left the terminal
+				  * and no answer says whether the target stored it (a lost
+				  * connection, a timeout, a reply that does not say) */
 	char code[16];           /* HTTP status ("201") or SQLSTATE ("08006"); "" when none */
 	char message[256];       /* the server's words, cut short; never contact details */
 } sync_item;

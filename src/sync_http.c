@@ -501,8 +501,9 @@ static sync_run_status http_answer(sync_target *target, sync_item *item, long st
 		return SYNC_RUN_GO_ON;
 	}
 	/* The withdrawal of a story a cut-off sync may not have delivered: an
-	 * intake that never had it has nothing to withdraw. */
-	if (item->withdrawal && item->never_delivered && (status == 404 || status == 410)) {
+	 * intake that says it never had it (410 Gone) has nothing to withdraw.
+	 * Not 404, which a moved intake or a proxy answers for every path. */
+	if (item->withdrawal && item->never_delivered && status == 410) {
 		item->outcome = SYNC_DELIVERED;
 		set_message(item, "the intake never received this story: nothing to withdraw", target);
 		return SYNC_RUN_GO_ON;
@@ -554,6 +555,7 @@ static sync_run_status http_answer(sync_target *target, sync_item *item, long st
 static sync_run_status send_one(sync_target *target, sync_item *item, char *err, size_t errlen)
 {
 	item->outcome = SYNC_TEMPORARY;
+	item->maybe_stored = 0;
 	item->code[0] = '\0';
 	item->message[0] = '\0';
 	if (item->id == NULL || item->record == NULL || !header_safe(item->id) || item->id[0] == '\0' ||
@@ -579,13 +581,26 @@ static sync_run_status send_one(sync_target *target, sync_item *item, char *err,
 
 	sync_run_status run;
 	long status = 0;
+	int answered = 0;
 	if (rc != CURLE_OK)
 		run = transport_failure(target, item, rc, err, errlen);
 	else if (curl_easy_getinfo(target->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
 		 status < 100)
 		run = transport_failure(target, item, CURLE_WEIRD_SERVER_REPLY, err, errlen);
 	else
-		run = http_answer(target, item, status, err, errlen);
+		run = (answered = 1, http_answer(target, item, status, err, errlen));
+	if (item->outcome != SYNC_DELIVERED && item->outcome != SYNC_ALREADY_THERE) {
+		/* The intake may have stored it without saying so: the body left and
+		 * no answer came, or the answer does not say (another 2xx, a server
+		 * or gateway error). Refusals and "come back later" say it did not. */
+		curl_off_t sent = 0;
+		if (!answered)
+			item->maybe_stored = curl_easy_getinfo(target->curl, CURLINFO_SIZE_UPLOAD_T,
+							       &sent) != CURLE_OK || sent > 0;
+		else
+			item->maybe_stored = (status >= 200 && status < 300) || status == 500 ||
+					     status == 502 || status == 504;
+	}
 
 	/* The handle keeps a pointer to the list: drop it before freeing. */
 	if (curl_easy_setopt(target->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL) != CURLE_OK)

@@ -56,6 +56,7 @@ struct sync_target {
 	sync_item **stories;
 	size_t nstories;
 	int copying;          /* their COPY is sent and its answer not yet read */
+	int copy_unknown;     /* the COPY's data left and what became of it is unknown */
 	int by_insert;        /* they go by INSERT: COPY cannot carry them, or was refused */
 	int copy_refused;     /* the server will not take COPY at all (row-level security): for
 			       * the rest of the connection, every batch goes by INSERT */
@@ -498,6 +499,14 @@ static void mark_all(sync_item **list, size_t n, sync_outcome outcome, const cha
 	}
 }
 
+/* Mark n stories as sent with no answer that says whether they were stored
+ * (the connection went, or the server went silent, after they left). */
+static void mark_maybe_stored(sync_item **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		list[i]->maybe_stored = 1;
+}
+
 /* What send returns after a fault that is not about one story. */
 static sync_run_status run_status_for(pg_fault fault, const char *code, const char *message,
 				      char *err, size_t errlen)
@@ -774,10 +783,13 @@ static int copy_start(sync_target *target)
 static int copy_finish(sync_target *target)
 {
 	PGresult *res = next_result(target);
+	target->copy_unknown = 1; /* until an answer says otherwise */
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		copy_failed(target, res);
+		/* An error from the server: the COPY, one transaction, stored nothing. */
+		target->copy_unknown = target->copy_fault == PG_FAULT_GONE;
 		return -1;
 	}
 	/* Every row the batch sent, or the data did not arrive as sent: which
@@ -785,17 +797,18 @@ static int copy_finish(sync_target *target)
 	 * already there are found so). */
 	long stored = strtol(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
+	/* Stored, whatever becomes of the connection now: the next batch finds out. */
 	while ((res = next_result(target)) != NULL)
 		PQclear(res);
-	if (target->copy_fault == PG_FAULT_GONE)
-		return -1;
 	if (stored < 0 || (size_t)stored != target->nstories) {
+		/* Some were stored: which, is unknown. */
 		target->copy_code[0] = '\0';
 		snprintf(target->copy_message, sizeof target->copy_message,
 			 "the server stored %ld of the %zu stories sent", stored, target->nstories);
 		target->copy_fault = PG_FAULT_TEMPORARY;
 		return -1;
 	}
+	target->copy_unknown = 0;
 	return 0;
 }
 
@@ -809,6 +822,7 @@ static void pg_start(sync_target *target, sync_item *items, size_t n)
 	target->started_n = n;
 	target->nstories = 0;
 	target->copying = 0;
+	target->copy_unknown = 0;
 	target->by_insert = target->copy_refused;
 	target->copy_code[0] = target->copy_message[0] = '\0';
 	target->copy_fault = PG_FAULT_TEMPORARY;
@@ -817,6 +831,7 @@ static void pg_start(sync_target *target, sync_item *items, size_t n)
 		fatal("out of memory");
 	for (size_t i = 0; i < n; i++) {
 		items[i].outcome = SYNC_TEMPORARY;
+		items[i].maybe_stored = 0;
 		items[i].code[0] = items[i].message[0] = '\0';
 		if (items[i].withdrawal)
 			continue;
@@ -853,6 +868,8 @@ static sync_run_status insert_batch(sync_target *target, sync_item **stories, si
 		return SYNC_RUN_GO_ON;
 	if (fault != PG_FAULT_BAD_STORY) {
 		mark_all(stories, n, SYNC_TEMPORARY, code, message);
+		if (fault == PG_FAULT_GONE)
+			mark_maybe_stored(stories, n);
 		return run_status_for(fault, code, message, err, errlen);
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -864,6 +881,8 @@ static sync_run_status insert_batch(sync_target *target, sync_item **stories, si
 			continue;
 		}
 		mark_all(&stories[i], n - i, SYNC_TEMPORARY, code, message);
+		if (fault == PG_FAULT_GONE)
+			mark_maybe_stored(&stories[i], 1);
 		return run_status_for(fault, code, message, err, errlen);
 	}
 	return SYNC_RUN_GO_ON;
@@ -892,6 +911,8 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 		} else {
 			mark_all(stories, nstories, SYNC_TEMPORARY, target->copy_code,
 				 target->copy_message);
+			if (target->copying && target->copy_unknown)
+				mark_maybe_stored(stories, nstories);
 			status = run_status_for(target->copy_fault, target->copy_code,
 						target->copy_message, err, errlen);
 		}

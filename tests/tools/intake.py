@@ -22,7 +22,7 @@ line takes over; the last line serves for ever. Missing or empty: ok. (The
 counts start again whenever the file's text changes.) Behaviours:
   ok                 as above
   200-html           200 with a Wi-Fi login page; nothing stored
-  400 401 403 404 408 413 422 429 500 502 503 504
+  400 401 403 404 408 410 413 422 429 500 502 503 504
                      that status with a short body; nothing stored
                      (429 and 503 add Retry-After: 7; 401 adds WWW-Authenticate)
   302                a redirect to /login on this intake; nothing stored
@@ -57,7 +57,7 @@ LOGIN_PAGE = (b"<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi</title></head>\n
               b"<body><h1>Welcome to Hospital Guest Wi-Fi</h1>\n"
               b"<p>Please accept the terms to continue.</p></body></html>\n")
 REASONS = {400: "bad request", 401: "unauthorised", 403: "forbidden",
-           404: "no such intake", 408: "request timeout", 413: "too large",
+           404: "no such intake", 408: "request timeout", 410: "gone", 413: "too large",
            422: "unprocessable", 429: "too many requests",
            500: "internal error", 502: "bad gateway", 503: "unavailable",
            504: "gateway timeout"}

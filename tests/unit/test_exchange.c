@@ -16,6 +16,7 @@
 #include "form.h"
 #include "store.h"
 #include "story.h"
+#include "sync.h"
 #include "validate.h"
 #include "wizard.h"
 
@@ -195,7 +196,7 @@ TEST(jsonl_round_trip_is_byte_identical)
 	work_path(file, sizeof file, "roundtrip.jsonl");
 	CHECK(write_file(file, a.text, a.len) == 0);
 	store *second = open_queue("roundtrip-b", second_path, sizeof second_path);
-	exchange_import_summary summary = { -1, -1 };
+	exchange_import_summary summary = { -1, -1, -1 };
 	CHECK(exchange_import(second, file, words, &summary, err, sizeof err) == 0);
 	CHECK(summary.imported == 2 && summary.skipped == 0);
 	exported b = run_export(second, EXPORT_JSONL, 0, NULL, NULL);
@@ -449,7 +450,7 @@ TEST(bad_records_import_nothing)
 		fprintf(f, "%s\n\n%s\n%s\n", staff, spoiled, staff);
 		fclose(f);
 		char err[1024] = "", want[1200];
-		exchange_import_summary summary = { 9, 9 };
+		exchange_import_summary summary = { 9, 9, 9 };
 		int rc = exchange_import(target, file, words, &summary, err, sizeof err);
 		snprintf(want, sizeof want, "%s:3: %s", file, bad->want);
 		int should_fail = bad->want[0] != '\0';
@@ -480,7 +481,7 @@ TEST(bad_records_import_nothing)
 	free(a.text);
 }
 
-TEST(sending_is_imported_as_queued)
+TEST(sending_is_imported_as_failed)
 {
 	char source_path[512], target_path[512], file[512], err[512];
 	store *source = open_queue("sending-a", source_path, sizeof source_path);
@@ -494,10 +495,66 @@ TEST(sending_is_imported_as_queued)
 	exchange_import_summary summary;
 	CHECK(exchange_import(target, file, words, &summary, err, sizeof err) == 0);
 	store_close(target);
-	CHECK(count_rows(target_path, "SELECT count(*) FROM stories WHERE status = 'queued'") == 2);
+	CHECK(count_rows(target_path, "SELECT count(*) FROM stories WHERE status = 'failed'") == 2);
 	/* A sync on the old terminal may have delivered them: withdrawing one
 	 * here must tell the central store. */
 	CHECK(count_rows(target_path, "SELECT count(*) FROM stories WHERE maybe_delivered = 1") == 2);
+	free(a.text);
+}
+
+/* An older export taken in again must not bring back a story withdrawn here
+ * (its row is gone; its audit trail says so). And a story that failed on the
+ * old terminal may be at the central store: withdrawn here, it is kept until
+ * a sync has told the central store (withdrawal_pending 2). */
+TEST(import_leaves_out_stories_withdrawn_here)
+{
+	char source_path[512], target_path[512], file[512], err[512], said[512];
+	store *source = open_queue("withdrawn-a", source_path, sizeof source_path);
+	fill_queue(source);
+	exported a = run_export(source, EXPORT_JSONL, 0, NULL, NULL);
+	store_close(source);
+	work_path(file, sizeof file, "withdrawn.jsonl");
+	CHECK(write_file(file, a.text, a.len) == 0);
+
+	store *target = open_queue("withdrawn-b", target_path, sizeof target_path);
+	exchange_import_summary summary = { 0, 0, 0 };
+	CHECK(exchange_import(target, file, words, &summary, err, sizeof err) == 0);
+	CHECK(summary.imported == 2);
+	char first[64] = "", second[64] = "";
+	sqlite3_stmt *stmt;
+	CHECK(sqlite3_prepare_v2(store_db(target), "SELECT id FROM stories ORDER BY id", -1, &stmt,
+				 NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(stmt) == SQLITE_ROW);
+	snprintf(first, sizeof first, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	CHECK(sqlite3_step(stmt) == SQLITE_ROW);
+	snprintf(second, sizeof second, "%s", (const char *)sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+
+	CHECK(sync_withdraw(target, first, "test", said, sizeof said) == 0);
+	CHECK(strstr(said, "removed from the queue") != NULL);
+	summary = (exchange_import_summary){ 0, 0, 0 };
+	CHECK(exchange_import(target, file, words, &summary, err, sizeof err) == 0);
+	CHECK(summary.imported == 0 && summary.skipped == 1 && summary.withdrawn == 1);
+	store_close(target);
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stories WHERE id = '%s'", first);
+	CHECK(count_rows(target_path, sql) == 0);
+
+	/* The other story failed on the old terminal. */
+	CHECK(run_sql(source_path, "UPDATE stories SET status = 'failed'") == 0);
+	source = open_queue("withdrawn-a", source_path, sizeof source_path);
+	free(a.text);
+	a = run_export(source, EXPORT_JSONL, 0, NULL, NULL);
+	store_close(source);
+	CHECK(write_file(file, a.text, a.len) == 0);
+	store *third = open_queue("withdrawn-c", target_path, sizeof target_path);
+	CHECK(exchange_import(third, file, words, &summary, err, sizeof err) == 0);
+	CHECK(sync_withdraw(third, second, "test", said, sizeof said) == 0);
+	CHECK(strstr(said, "told at the next sync") != NULL);
+	store_close(third);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM stories WHERE id = '%s'"
+		 " AND status = 'withdrawn' AND withdrawal_pending = 2", second);
+	CHECK(count_rows(target_path, sql) == 1);
 	free(a.text);
 }
 
@@ -798,7 +855,7 @@ int main(void)
 	RUN(duplicates_are_skipped_and_counted);
 	RUN(bom_crlf_and_blank_lines_are_tolerated);
 	RUN(bad_records_import_nothing);
-	RUN(sending_is_imported_as_queued);
+	RUN(sending_is_imported_as_failed);
 	RUN(unreadable_and_oversized_files);
 	RUN(csv_is_quoted_and_neutralised);
 	RUN(text_is_a_safe_paper_form);
@@ -807,6 +864,7 @@ int main(void)
 	RUN(withdrawn_stories_are_never_exported);
 	RUN(export_reports_write_errors);
 	RUN(full_queue_is_not_a_bad_record);
+	RUN(import_leaves_out_stories_withdrawn_here);
 	validate_wordlists_free(words);
 	form_free(guide);
 	char cmd[600];
