@@ -68,10 +68,16 @@ static int dialog_key(int is_key, unsigned int ch, size_t n_choices, int *chosen
 	return DIALOG_STAY;
 }
 
+/* Draws more on a dialog just drawn (the passage a check found), before it
+ * goes to the screen again. */
+typedef void (*dialog_extra)(const char *text, size_t n_choices, const void *context);
+
 /* A list of choices in a box; returns the index chosen, or -1 for Esc. Digits
- * and the first letter of a choice pick it directly. */
-static int dialog_choose(kiosk *k, const char *title, const char *text,
-			 const char *const *choices, size_t n_choices, int initial)
+ * and the first letter of a choice pick it directly. extra, when not NULL,
+ * adds to each drawing. */
+static int dialog_run(kiosk *k, const char *title, const char *text,
+		      const char *const *choices, size_t n_choices, int initial,
+		      dialog_extra extra, const void *context)
 {
 	int chosen = initial;
 	/* A dialog may open in the middle of a paste, when input is not waited
@@ -84,10 +90,15 @@ static int dialog_choose(kiosk *k, const char *title, const char *text,
 			break;
 		}
 		kiosk_paint(k);
-		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS)
+		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS) {
 			draw_dialog(title, text, choices, n_choices, chosen);
-		else
+			if (extra != NULL) {
+				extra(text, n_choices, context);
+				refresh();
+			}
+		} else {
 			refresh();
+		}
 		wint_t ch;
 		int rc = kiosk_read_key(&ch);
 		if (rc == ERR)
@@ -104,15 +115,18 @@ static int dialog_choose(kiosk *k, const char *title, const char *text,
 	return chosen;
 }
 
+static int dialog_choose(kiosk *k, const char *title, const char *text,
+			 const char *const *choices, size_t n_choices, int initial)
+{
+	return dialog_run(k, title, text, choices, n_choices, initial, NULL, NULL);
+}
+
 /* Ask before anything that loses words; the safe answer is the default. */
 int kiosk_confirm(kiosk *k, const char *title, const char *text, const char *yes,
 		  const char *no)
 {
 	const char *choices[2] = { no, yes };
-	for (;;) {
-		int chosen = dialog_choose(k, title, text, choices, 2, 0);
-		return chosen == 1;
-	}
+	return dialog_choose(k, title, text, choices, 2, 0) == 1;
 }
 
 /* "2026-11-22T14:05:00Z" as local "14:05 on 22 Nov". */
@@ -317,6 +331,44 @@ void kiosk_open_menu(kiosk *k)
 	}
 }
 
+/* The passage a check found, in three parts: the match goes in reverse video. */
+typedef struct {
+	const char *before, *match, *after;
+} passage;
+
+/* dialog_extra for kiosk_passage_dialog: the quote goes on the dialog's last
+ * text row, above the choices, laid out as draw_dialog lays out the box. */
+static void draw_passage(const char *text, size_t n_choices, const void *context)
+{
+	const passage *p = context;
+	int width = COLS - 8 < 64 ? COLS - 8 : 64;
+	int rows = screen_wrap(LINES, 0, width - 4, LINES, 0, text, LOOK_NORMAL);
+	int height = rows + (int)n_choices + 5;
+	if (height > LINES - 2)
+		height = LINES - 2;
+	int y = (LINES - height) / 2 + height - 2 - (int)n_choices;
+	int x = (COLS - width) / 2 + 2;
+	mvhline(y, x, ' ', width - 4);
+	int used = screen_put(y, x, 1, "\"", LOOK_NORMAL);
+	int room = width - 6;
+	wchar_t *wide_before = screen_widen(p->before);
+	int before_cells = 0;
+	for (size_t i = 0; wide_before[i]; i++)
+		before_cells += screen_char_width(wide_before[i]);
+	/* Keep the match in view: drop the start of the context first. */
+	size_t skip = 0;
+	while (before_cells > room / 3 && wide_before[skip]) {
+		before_cells -= screen_char_width(wide_before[skip]);
+		skip++;
+	}
+	used += screen_put_wide(y, x + used, room - used, wide_before + skip,
+				wcslen(wide_before + skip), LOOK_NORMAL);
+	free(wide_before);
+	used += screen_put(y, x + used, room - used, p->match, LOOK_SELECTED);
+	used += screen_put(y, x + used, room - used, p->after, LOOK_NORMAL);
+	screen_put(y, x + used, 1, "\"", LOOK_NORMAL);
+}
+
 /* A dialog that quotes a passage of the story with the match in reverse
  * video, so the operator sees exactly what was found; returns the choice,
  * or -1 for Esc. */
@@ -336,59 +388,8 @@ int kiosk_passage_dialog(kiosk *k, const char *title, const char *text, const ch
 	char *after = strndup(answer + end, to - end);
 	if (!before || !match || !after)
 		fatal("out of memory");
-	int chosen = 0;
-	int saved_delay = wgetdelay(stdscr);
-	timeout(INPUT_POLL_MS);
-	for (;;) {
-		if (kiosk_got_terminate) {
-			chosen = -1;
-			break;
-		}
-		kiosk_paint(k);
-		if (COLS >= SCREEN_MIN_COLS && LINES >= SCREEN_MIN_ROWS) {
-			draw_dialog(title, text, choices, n_choices, chosen);
-			/* The quote goes on the dialog's last text row, above the choices. */
-			int width = COLS - 8 < 64 ? COLS - 8 : 64;
-			int rows = screen_wrap(LINES, 0, width - 4, LINES, 0, text, LOOK_NORMAL);
-			int height = rows + (int)n_choices + 5;
-			if (height > LINES - 2)
-				height = LINES - 2;
-			int y = (LINES - height) / 2 + height - 2 - (int)n_choices;
-			int x = (COLS - width) / 2 + 2;
-			mvhline(y, x, ' ', width - 4);
-			int used = screen_put(y, x, 1, "\"", LOOK_NORMAL);
-			int room = width - 6;
-			wchar_t *wide_before = screen_widen(before);
-			int before_cells = 0;
-			for (size_t i = 0; wide_before[i]; i++)
-				before_cells += screen_char_width(wide_before[i]);
-			/* Keep the match in view: drop the start of the context first. */
-			size_t skip = 0;
-			while (before_cells > room / 3 && wide_before[skip]) {
-				before_cells -= screen_char_width(wide_before[skip]);
-				skip++;
-			}
-			used += screen_put_wide(y, x + used, room - used, wide_before + skip,
-						wcslen(wide_before + skip), LOOK_NORMAL);
-			free(wide_before);
-			used += screen_put(y, x + used, room - used, match, LOOK_SELECTED);
-			used += screen_put(y, x + used, room - used, after, LOOK_NORMAL);
-			screen_put(y, x + used, 1, "\"", LOOK_NORMAL);
-			refresh();
-		} else {
-			refresh();
-		}
-		wint_t ch;
-		int rc = kiosk_read_key(&ch);
-		if (rc == ERR || COLS < SCREEN_MIN_COLS || LINES < SCREEN_MIN_ROWS)
-			continue;
-		int picked = dialog_key(rc == KEY_CODE_YES, (unsigned int)ch, n_choices, &chosen);
-		if (picked != DIALOG_STAY) {
-			chosen = picked;
-			break;
-		}
-	}
-	timeout(saved_delay);
+	const passage quoted = { before, match, after };
+	int chosen = dialog_run(k, title, text, choices, n_choices, 0, draw_passage, &quoted);
 	free(before);
 	free(match);
 	free(after);

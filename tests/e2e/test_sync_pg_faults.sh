@@ -35,6 +35,27 @@ summary_numbers() {
 central_count() { pg_psql -c "SELECT count(*) FROM storykiosk_stories"; }
 status_count() { "$SK_BIN" --db "$1" list --status "$2" | wc -l; }
 
+# Sync DB in the background with each insert slowed down (the first case
+# makes slow_batch()), so the kill lands while batches are in flight; kill it
+# (-9) once the server holds more than 300 stories. Returns once the server's
+# backend for it has gone, as it may still commit a batch it had read.
+kill_sync_midway() {
+	pg_psql -c "CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
+		FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
+	"$SK_BIN" --db "$1" --config "$SK_CONF" sync >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err" &
+	local pid=$! i
+	for i in $(seq 1 300); do
+		[ "$(central_count 2>/dev/null)" -gt 300 ] && break
+		sleep 0.05
+	done
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	for i in $(seq 1 200); do
+		[ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'storykiosk'")" = 0 ] && break
+		sleep 0.05
+	done
+}
+
 pg_start || { echo "not ok - a PostgreSQL server for the test"; exit 1; }
 
 sk_case "the server stopped in the middle of a large sync: nothing lost, nothing doubled"
@@ -105,24 +126,7 @@ mkdir -m 700 "$SK_DIR/kill"
 n=5000
 python3 "$MAKE_QUEUE" "$kill_db" "$n" --seed 21 >"$SK_DIR/kill.ids" || sk_fail "make_queue failed"
 write_conf "$(pg_url)" 100 10s
-# Slow each batch down so the kill lands while batches are in flight.
-pg_psql -c "
-	CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
-	FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
-"$SK_BIN" --db "$kill_db" --config "$SK_CONF" sync >"$SK_DIR/sync.out" 2>"$SK_DIR/sync.err" &
-sync_pid=$!
-for _ in $(seq 1 300); do
-	[ "$(central_count 2>/dev/null)" -gt 300 ] && break
-	sleep 0.05
-done
-kill -9 "$sync_pid"
-wait "$sync_pid" 2>/dev/null
-# The server may still commit batches it had already read: count once its
-# backend for the killed sync has gone.
-for _ in $(seq 1 200); do
-	[ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'storykiosk'")" = 0 ] && break
-	sleep 0.05
-done
+kill_sync_midway "$kill_db"
 delivered_before=$(status_count "$kill_db" delivered)
 sending=$(sqlite3 "$kill_db" "SELECT count(*) FROM stories WHERE status = 'sending'")
 central_before=$(central_count)
@@ -159,20 +163,7 @@ mkdir -m 700 "$SK_DIR/wd"
 n=3000
 python3 "$MAKE_QUEUE" "$wd_db" "$n" --seed 31 >"$SK_DIR/wd.ids" || sk_fail "make_queue failed"
 write_conf "$(pg_url)" 100 10s
-pg_psql -c "CREATE TRIGGER slow_batch AFTER INSERT ON storykiosk_stories
-	FOR EACH STATEMENT EXECUTE FUNCTION slow_batch();" >/dev/null || sk_fail "slowing the server"
-"$SK_BIN" --db "$wd_db" --config "$SK_CONF" sync >/dev/null 2>&1 &
-sync_pid=$!
-for _ in $(seq 1 300); do
-	[ "$(central_count 2>/dev/null)" -gt 300 ] && break
-	sleep 0.05
-done
-kill -9 "$sync_pid"
-wait "$sync_pid" 2>/dev/null
-for _ in $(seq 1 200); do
-	[ "$(pg_psql -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'storykiosk'")" = 0 ] && break
-	sleep 0.05
-done
+kill_sync_midway "$wd_db"
 pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
 pg_psql -c "SELECT id FROM storykiosk_stories" | sort >"$SK_DIR/wd.central"
 sqlite3 "$wd_db" "SELECT id FROM stories WHERE status = 'sending'" | sort >"$SK_DIR/wd.sending"
