@@ -707,9 +707,9 @@ static int run_withdraw(const options *opt, store *queue)
 	char said[512] = "";
 	const char *actor = getenv("USER") ? getenv("USER") : "command line";
 	int rc = sync_withdraw(queue, opt->story_id, actor, said, sizeof said);
-	if (rc == 1) {
+	if (rc == 1 || rc == 2) {
 		fprintf(stderr, "storykiosk: %s\n", store_error(queue));
-		return EXIT_NOT_FOUND;
+		return rc == 1 ? EXIT_NOT_FOUND : EXIT_TEMPFAIL;
 	}
 	if (rc != 0) {
 		fprintf(stderr, "storykiosk: %s\n", store_error(queue));

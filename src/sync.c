@@ -1043,7 +1043,7 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 			store_set_error(st, "story %s is being delivered right now; withdraw it again "
 					"in a minute, when the sync has finished", reference);
-			return 1;
+			return 2;
 		}
 		maybe_there = 1;
 	}
@@ -1062,9 +1062,9 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		change_sql = keep_and_tell_sql;
 		pending = 2;
 		event = "withdrawn (maybe delivered)";
-		snprintf(said, saidlen, "Story %s is withdrawn. A sync was cut off while delivering "
-			 "it, so the central store will be told at the next sync, and the story is "
-			 "then removed from the queue.", reference);
+		snprintf(said, saidlen, "Story %s is withdrawn. It may have reached the central "
+			 "store, so the central store will be told at the next sync, and the story "
+			 "is then removed from the queue.", reference);
 	} else {
 		/* Never reached the target: nothing of it needs to stay. */
 		removed = 1;

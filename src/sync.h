@@ -87,10 +87,11 @@ typedef struct {
 int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	     sync_summary *summary, char *err, size_t errlen);
 
-/* Withdraw a story by id, id prefix or reference: removed at once when not yet
- * delivered; after delivery marked withdrawn, its contact details erased, and a
- * withdrawal queued for the next sync. Writes what happened to said. 0, 1 when
- * no such story (or it is being sent right now), -1 on error. */
+/* Withdraw a story by id, id prefix or reference: removed at once when it has
+ * not reached the target; when it has, or may have, marked withdrawn, its
+ * contact details erased, and a withdrawal queued for the next sync. Writes
+ * what happened to said. 0, 1 when no such story, 2 when a running sync is
+ * sending it (try again later), -1 on error. */
 int sync_withdraw(store *st, const char *which, const char *actor, char *said,
 		  size_t saidlen);
 

@@ -592,14 +592,17 @@ static sync_run_status send_one(sync_target *target, sync_item *item, char *err,
 	if (item->outcome != SYNC_DELIVERED && item->outcome != SYNC_ALREADY_THERE) {
 		/* The intake may have stored it without saying so: the body left and
 		 * no answer came, or the answer does not say (another 2xx, a server
-		 * or gateway error). Refusals and "come back later" say it did not. */
+		 * or gateway error, 520 and 524 from a CDN among them). Refusals,
+		 * "come back later" (503) and "cannot do that" (501, 505) say it
+		 * did not. */
 		curl_off_t sent = 0;
 		if (!answered)
 			item->maybe_stored = curl_easy_getinfo(target->curl, CURLINFO_SIZE_UPLOAD_T,
 							       &sent) != CURLE_OK || sent > 0;
 		else
-			item->maybe_stored = (status >= 200 && status < 300) || status == 500 ||
-					     status == 502 || status == 504;
+			item->maybe_stored = (status >= 200 && status < 300) ||
+					     (status >= 500 && status != 501 && status != 503 &&
+					      status != 505);
 	}
 
 	/* The handle keeps a pointer to the list: drop it before freeing. */

@@ -906,6 +906,11 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 	if (nstories > 0) {
 		if (target->copying && copy_finish(target) == 0) {
 			mark_all(stories, nstories, SYNC_DELIVERED, "", "");
+			/* Stored, but the connection went (or went silent) just after:
+			 * stop here rather than wait on it with the next batch. */
+			if (target->copy_fault == PG_FAULT_GONE)
+				status = run_status_for(PG_FAULT_GONE, target->copy_code,
+							target->copy_message, err, errlen);
 		} else if (target->by_insert || target->copy_fault == PG_FAULT_BAD_STORY) {
 			status = insert_batch(target, stories, nstories, err, errlen);
 		} else {

@@ -72,9 +72,9 @@ static int dialog_key(int is_key, unsigned int ch, size_t n_choices, int *chosen
  * goes to the screen again. */
 typedef void (*dialog_extra)(const char *text, size_t n_choices, const void *context);
 
-/* A list of choices in a box; returns the index chosen, or -1 for Esc. Digits
- * and the first letter of a choice pick it directly. extra, when not NULL,
- * adds to each drawing. */
+/* A list of choices in a box; returns the index chosen, or -1 for Esc. A
+ * digit picks its choice directly. extra, when not NULL, adds to each
+ * drawing. */
 static int dialog_run(kiosk *k, const char *title, const char *text,
 		      const char *const *choices, size_t n_choices, int initial,
 		      dialog_extra extra, const void *context)

@@ -72,6 +72,14 @@ sk_eq "stories in the second queue" "$("$SK_BIN" --db "$second" list | wc -l)" 6
 first_id=$(head -n 1 "$SK_DIR/ids")
 "$SK_BIN" --db "$second" show "$first_id" >"$OUT.show"
 sk_eq "show lists the import" "$(grep -c ' imported .* import$' "$OUT.show")" 1
+# Withdrawn here, it must not come back with the same export.
+run_on "$second" withdraw "$first_id"
+sk_eq "withdraw exit status" "$RC" 0 || report
+run_on "$second" import "$OUT.jsonl"
+sk_eq "import after a withdrawal exit status" "$RC" 0 || report
+sk_eq "import after a withdrawal leaves it out" "$(cat "$OUT.stdout")" \
+	"imported 0, already here 5, left out as withdrawn here 1"
+sk_eq "stories in the second queue" "$("$SK_BIN" --db "$second" list | wc -l)" 5
 sk_end_case
 
 sk_case "a bad line 3 is reported by line and field, and nothing is imported"
