@@ -720,20 +720,10 @@ static void copy_failed(sync_target *target, PGresult *res)
 	PQclear(res);
 	if (target->copy_fault == PG_FAULT_GONE)
 		return;
-	char why[256];
-	for (;;) {
-		if (await_result(target, why, sizeof why) != 0) {
-			/* Still busy with this statement: not fit for the next. */
-			copy_line(target->copy_code, sizeof target->copy_code,
-				  PG_CODE_CONNECTION_FAILURE);
-			copy_line(target->copy_message, sizeof target->copy_message, why);
-			target->copy_fault = PG_FAULT_GONE;
-			return;
-		}
-		if ((res = PQgetResult(target->conn)) == NULL)
-			return;
+	/* A drain that cannot finish leaves the connection busy with this
+	 * statement, not fit for the next: next_result then marks it gone. */
+	while ((res = next_result(target)) != NULL)
 		PQclear(res);
-	}
 }
 
 /* Send the started batch's stories as one COPY, its own transaction, and
