@@ -1025,9 +1025,8 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		"UPDATE stories SET status = 'withdrawn', withdrawn_at = ?2,"
 		" withdrawal_pending = ?3, next_attempt_at = NULL, email = NULL, postcode = NULL,"
 		" contact_erased_at = coalesce(contact_erased_at, ?2) WHERE id = ?1";
-	int pending = 1;
-	const char *change_sql, *event;
-	int removed = 0;
+	int pending; /* what withdrawal_pending becomes; 0: the story is removed */
+	const char *event;
 	if (strcmp(status, "sending") == 0) {
 		/* Only a running sync holds its lock; without one, the mark was
 		 * left by a sync that died, and the story may be at the target. */
@@ -1052,14 +1051,13 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 		snprintf(said, saidlen, "Story %s was already withdrawn.", reference);
 		return 0;
 	} else if (strcmp(status, "delivered") == 0) {
-		change_sql = keep_and_tell_sql;
+		pending = 1;
 		event = "withdrawn";
 		snprintf(said, saidlen, "Story %s is withdrawn. It had been delivered, so the central "
 			 "store will be told at the next sync.", reference);
 	} else if (maybe_there) {
 		/* Kept until a sync has made sure the central store does not show
 		 * it; then removed, as below. */
-		change_sql = keep_and_tell_sql;
 		pending = 2;
 		event = "withdrawn (maybe delivered)";
 		snprintf(said, saidlen, "Story %s is withdrawn. It may have reached the central "
@@ -1067,21 +1065,22 @@ int sync_withdraw(store *st, const char *which, const char *actor, char *said, s
 			 "is then removed from the queue.", reference);
 	} else {
 		/* Never reached the target: nothing of it needs to stay. */
-		removed = 1;
-		change_sql = "DELETE FROM stories WHERE id = ?1 AND ?2 IS NOT NULL";
+		pending = 0;
 		event = "withdrawn (removed before delivery)";
 		snprintf(said, saidlen, "Story %s is withdrawn and removed from the queue; it had not "
 			 "been delivered.", reference);
 	}
+	const char *change_sql = pending ? keep_and_tell_sql
+					 : "DELETE FROM stories WHERE id = ?1 AND ?2 IS NOT NULL";
 	if (sqlite3_prepare_v2(db, change_sql, -1, &stmt, NULL) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (change_sql == keep_and_tell_sql && sqlite3_bind_int(stmt, 3, pending) != SQLITE_OK) ||
+	    (pending && sqlite3_bind_int(stmt, 3, pending) != SQLITE_OK) ||
 	    sqlite3_step(stmt) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(stmt);
 	stmt = NULL;
-	if (removed) {
+	if (!pending) {
 		if (sqlite3_prepare_v2(db, "DELETE FROM attempts WHERE story_id = ?1", -1, &stmt, NULL) != SQLITE_OK ||
 		    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_step(stmt) != SQLITE_DONE)
