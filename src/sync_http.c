@@ -582,13 +582,15 @@ static sync_run_status send_one(sync_target *target, sync_item *item, char *err,
 	sync_run_status run;
 	long status = 0;
 	int answered = 0;
-	if (rc != CURLE_OK)
+	if (rc != CURLE_OK) {
 		run = transport_failure(target, item, rc, err, errlen);
-	else if (curl_easy_getinfo(target->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-		 status < 100)
+	} else if (curl_easy_getinfo(target->curl, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
+		 status < 100) {
 		run = transport_failure(target, item, CURLE_WEIRD_SERVER_REPLY, err, errlen);
-	else
-		run = (answered = 1, http_answer(target, item, status, err, errlen));
+	} else {
+		answered = 1;
+		run = http_answer(target, item, status, err, errlen);
+	}
 	if (item->outcome != SYNC_DELIVERED && item->outcome != SYNC_ALREADY_THERE) {
 		/* The intake may have stored it without saying so: the body left and
 		 * no answer came, or the answer does not say (another 2xx, a server
