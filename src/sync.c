@@ -190,6 +190,8 @@ static const char chunk_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS sync_chunk ("
 	" seq INTEGER PRIMARY KEY,"
 	" id TEXT NOT NULL,"
+	" rid INTEGER,"                /* the story's rowid: the updates find it without the id index */
+	" has_contact INTEGER,"        /* it held an email or postcode not yet erased when picked */
 	" was TEXT NOT NULL,"          /* status before 'sending' (withdrawals: unchanged) */
 	" consented_at TEXT,"
 	" sent_at TEXT,"               /* when its step was sent; NULL: never tried */
@@ -245,8 +247,9 @@ static int prepare_all(sync_run_state *run)
 	if (prepare(run, &run->pick[KIND_STORIES],
 		    /* The unary + keeps SQLite on the consent-order index: the
 		     * chunk is the oldest due stories, in order. */
-		    "INSERT INTO temp.sync_chunk (id, was, consented_at)"
-		    " SELECT id, status, consented_at FROM stories"
+		    "INSERT INTO temp.sync_chunk (id, rid, was, consented_at, has_contact)"
+		    " SELECT id, rowid, status, consented_at, contact_erased_at IS NULL"
+		    " AND (email IS NOT NULL OR postcode IS NOT NULL) FROM stories"
 		    " WHERE +status IN ('queued', 'failed')"
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
 		    " AND (consented_at, id) > (?3, ?4)"
@@ -263,7 +266,7 @@ static int prepare_all(sync_run_state *run)
 		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
 	    prepare(run, &run->mark_sending,
 		    "UPDATE stories SET status = 'sending'"
-		    " WHERE id IN (SELECT id FROM temp.sync_chunk)") ||
+		    " WHERE rowid IN (SELECT rid FROM temp.sync_chunk)") ||
 	    prepare(run, &run->chunk_last,
 		    "SELECT consented_at, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
 	    prepare(run, &run->set_delivered,
@@ -272,24 +275,24 @@ static int prepare_all(sync_run_state *run)
 	    prepare(run, &run->set_answer,
 		    "UPDATE temp.sync_chunk SET sent_at = ?2, outcome = ?3, taken = ?4, event = ?5,"
 		    " code = ?6, message = ?7, next_attempt_at = ?8, maybe_stored = ?9 WHERE seq = ?1") ||
+	    /* The audit and attempt rows go in in story id order: their
+	     * story_id indexes are then filled leaf by leaf, not at random. */
 	    prepare(run, &run->audit_sent,
 		    "INSERT INTO audit (story_id, at, event, actor)"
 		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_chunk"
-		    " WHERE sent_at IS NOT NULL ORDER BY seq") ||
+		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
 	    prepare(run, &run->add_attempts,
 		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
 		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_chunk"
-		    " WHERE sent_at IS NOT NULL ORDER BY seq") ||
+		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
 	    prepare(run, &run->audit_taken,
 		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, ?1, event, ?2 FROM temp.sync_chunk WHERE taken = 1 ORDER BY seq") ||
+		    " SELECT id, ?1, event, ?2 FROM temp.sync_chunk WHERE taken = 1 ORDER BY id") ||
 	    /* Before the 'delivered' update, which erases them. */
 	    prepare(run, &run->audit_erased,
 		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT c.id, ?1, 'contact details erased', 'retention'"
-		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
-		    " WHERE c.taken = 1 AND s.status = 'sending' AND s.contact_erased_at IS NULL"
-		    " AND (s.email IS NOT NULL OR s.postcode IS NOT NULL) ORDER BY c.seq") ||
+		    " SELECT id, ?1, 'contact details erased', 'retention'"
+		    " FROM temp.sync_chunk WHERE taken = 1 AND has_contact ORDER BY id") ||
 	    prepare(run, &run->taken[KIND_STORIES],
 		    "UPDATE stories SET status = 'delivered', delivered_at = ?1, delivered_to = ?2,"
 		    " attempt_count = attempt_count + 1, next_attempt_at = NULL,"
@@ -297,7 +300,7 @@ static int prepare_all(sync_run_state *run)
 		    "  AND (email IS NOT NULL OR postcode IS NOT NULL) THEN ?1 ELSE contact_erased_at END,"
 		    " email = CASE WHEN ?3 THEN NULL ELSE email END,"
 		    " postcode = CASE WHEN ?3 THEN NULL ELSE postcode END"
-		    " WHERE status = 'sending' AND id IN (SELECT id FROM temp.sync_chunk WHERE taken = 1)") ||
+		    " WHERE status = 'sending' AND rowid IN (SELECT rid FROM temp.sync_chunk WHERE taken = 1)") ||
 	    prepare(run, &run->not_taken[KIND_STORIES],
 		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
 		    " next_attempt_at = c.next_attempt_at,"
