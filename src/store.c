@@ -381,6 +381,11 @@ struct check {
 
 static int commit_gate(void *context);
 
+/* Every connection to a queue: durable commits (WAL with synchronous=FULL),
+ * the schema's foreign keys, and deleted values overwritten in the file. */
+static const char connection_pragmas[] =
+	"PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON";
+
 struct store {
 	sqlite3 *db;
 	char *path;
@@ -668,8 +673,7 @@ store *store_open_checked(const char *path, int *problem, char *err, size_t errl
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
 	if (store_exec(st, "PRAGMA journal_mode = WAL", "switching to WAL") != 0 ||
-	    store_exec(st, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
-		     " PRAGMA secure_delete = ON", "setting up the queue") != 0 ||
+	    store_exec(st, connection_pragmas, "setting up the queue") != 0 ||
 	    migrate(st) != 0)
 		goto fail;
 	for (int i = 0; i < SQL_COUNT; i++) {
@@ -690,6 +694,34 @@ fail:
 	*problem = problem_kind(st->code);
 	store_close(st);
 	return NULL;
+}
+
+sqlite3 *store_open_writer(store *st, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "cannot open the queue again: %s",
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	if (sqlite3_exec(db, connection_pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "setting up the queue: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+int store_recount_stories(sqlite3 *db)
+{
+	return sqlite3_exec(db, "DELETE FROM story_counts;"
+			    "INSERT INTO story_counts (status, posted_by_staff, stories)"
+			    " SELECT status, posted_by_staff, count(*) FROM stories"
+			    " GROUP BY status, posted_by_staff", NULL, NULL, NULL);
 }
 
 /* The check's thread: a read-only connection with a small cache, at a lower

@@ -56,6 +56,17 @@ enum { STORE_OTHER_PROBLEM = 1, STORE_READ_ONLY, STORE_DAMAGED };
 /* store_open that also says, on failure, what kind of problem it was. */
 store *store_open_checked(const char *path, int *problem, char *err, size_t errlen);
 
+/* A second read-write connection to st's queue, set up as st's own (durable
+ * commits, foreign keys, secure delete, the same wait for a busy queue), for
+ * a thread that writes beside st; only once st's integrity check has passed.
+ * NULL with a message in err. Close it with sqlite3_close. */
+struct sqlite3 *store_open_writer(store *st, char *err, size_t errlen);
+
+/* Inside the caller's transaction on db: count the stories by state again,
+ * from the stories themselves, for a writer that changed states with the
+ * counting triggers off and cannot say exactly how. SQLITE_OK or an error. */
+int store_recount_stories(struct sqlite3 *db);
+
 /* Finalize statements and close the file (NULL is fine). */
 void store_close(store *st);
 

@@ -300,6 +300,34 @@ sk_row() { sk_screen | sed -n "${1}p"; }
 # The queue through the sqlite3 command-line tool.
 sk_sql() { sqlite3 -batch "$SK_DB" "$@"; }
 
+# Check that the queue DB's running counts by state (story_counts, what stats
+# reads) match its stories, and that each delivered story's history holds
+# one 'sent', one 'delivered' (or 'delivered (already there)') and one
+# attempt per delivery: sync writes these in bulk, with the counting
+# triggers off. Fails the case with the first differences.
+sk_queue_consistent() {
+	local db=$1 diff
+	diff=$(sqlite3 -batch "$db" "
+		SELECT 'count ' || status || '/' || posted_by_staff || ': kept ' || kept || ', actual ' || actual
+		FROM (SELECT status, posted_by_staff, sum(kept) AS kept, sum(actual) AS actual FROM (
+			SELECT status, posted_by_staff, stories AS kept, 0 AS actual FROM story_counts
+			UNION ALL SELECT status, posted_by_staff, 0, 1 FROM stories)
+		      GROUP BY status, posted_by_staff) WHERE kept <> actual
+		UNION ALL
+		SELECT 'history ' || s.id || ': ' || (SELECT group_concat(event, ', ') FROM audit a WHERE a.story_id = s.id)
+		FROM stories s WHERE s.status = 'delivered' AND (
+			(SELECT count(*) FROM audit a WHERE a.story_id = s.id AND a.event = 'sent') <
+			(SELECT count(*) FROM audit a WHERE a.story_id = s.id AND a.event LIKE 'delivered%')
+			OR (SELECT count(*) FROM audit a WHERE a.story_id = s.id AND a.event LIKE 'delivered%') < 1
+			OR (SELECT count(*) FROM attempts t WHERE t.story_id = s.id) <
+			   (SELECT count(*) FROM audit a WHERE a.story_id = s.id AND a.event = 'sent'))
+		LIMIT 5") || { sk_fail "reading $db"; return 1; }
+	[ -z "$diff" ] && return 0
+	sk_fail "the queue's counts or histories are off"
+	printf '%s\n' "$diff" | sed 's/^/#   /'
+	return 1
+}
+
 # Put stories straight into the queue: N_EMAIL with an email address and
 # N_STAFF posted by staff (no email). The queue is created first if needed.
 sk_add_stories() {

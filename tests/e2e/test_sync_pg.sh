@@ -48,6 +48,7 @@ sk_eq "schema version" "$(pg_psql -c 'SELECT version FROM storykiosk_schema')" 1
 pg_psql -c "SELECT id FROM storykiosk_stories ORDER BY id" >"$SK_DIR/central.ids"
 sort "$SK_DIR/ids" | cmp -s - "$SK_DIR/central.ids" ||
 	sk_fail "the central ids are not the queue's ids"
+sk_queue_consistent "$SK_DB"
 sk_end_case
 
 sk_case "the central record equals the export line, story by story"
@@ -78,12 +79,19 @@ sk_eq "summary" "$SYNC_SUMMARY" "delivered 0, already there 0, failed 0, left 0"
 sk_eq "central rows" "$(central_count)" 1000
 # As if a sync had died after the server committed but before the queue
 # recorded it: every story is sent again, and the server already holds each.
+# In batches of 20: chunks of 500, the second sent while the first's answers
+# are recorded.
 sk_sql "UPDATE stories SET status = 'queued' WHERE status = 'delivered'"
+write_conf 20
 sk_sync "$SK_DB"
 sk_eq "exit status after resending" "$SYNC_RC" 0 || sk_sync_report
 sk_eq "summary after resending" "$SYNC_SUMMARY" "delivered 0, already there 1000, failed 0, left 0"
 sk_eq "central rows after resending" "$(central_count)" 1000
 sk_eq "delivered in the queue" "$(status_count "$SK_DB" delivered)" 1000
+sk_eq "'delivered (already there)' in the histories" \
+	"$(sk_sql "SELECT count(*) FROM audit WHERE event = 'delivered (already there)'")" 1000
+sk_queue_consistent "$SK_DB"
+write_conf 200
 sk_end_case
 
 sk_case "a withdrawal after delivery marks the central row withdrawn"
@@ -116,6 +124,8 @@ sk_eq "central rows" "$(pg_psql -d race -c 'SELECT count(*) FROM storykiosk_stor
 sk_eq "schema rows" "$(pg_psql -d race -c 'SELECT count(*) FROM storykiosk_schema')" 1
 sk_eq "first queue delivered" "$(status_count "$queue_a" delivered)" 3000
 sk_eq "second queue delivered" "$(status_count "$queue_b" delivered)" 3000
+sk_queue_consistent "$queue_a"
+sk_queue_consistent "$queue_b"
 # Each story was stored by exactly one of the two, and found there by the other.
 totals=$(cat "$SK_DIR/a.out" "$SK_DIR/b.out" | sed -n \
 	's/^delivered \([0-9]*\), already there \([0-9]*\), failed \([0-9]*\), left \([0-9]*\)$/\1 \2 \3 \4/p' |

@@ -99,6 +99,7 @@ sk_eq "delivered in the queue after the first sync" "$(status_count "$SK_DB" del
 sk_eq "maybe delivered, other than the failed batch" \
 	"$(sqlite3 "$SK_DB" "SELECT count(*) FROM stories WHERE maybe_delivered = 1 AND status <> 'failed'")" 0
 maybe1=$(sqlite3 "$SK_DB" "SELECT count(*) FROM stories WHERE maybe_delivered = 1")
+sk_queue_consistent "$SK_DB"
 [ "$maybe1" -le "$failed1" ] || sk_fail "$maybe1 maybe delivered, more than the $failed1 that failed"
 pg_restart || sk_fail "the server did not start again"
 central1=$(central_count)
@@ -117,6 +118,7 @@ sk_eq "central rows" "$(central_count)" "$n"
 sk_eq "delivered in the queue" "$(status_count "$SK_DB" delivered)" "$n"
 pg_psql -c "SELECT id FROM storykiosk_stories ORDER BY id" >"$SK_DIR/central.ids"
 sort "$SK_DIR/ids" | cmp -s - "$SK_DIR/central.ids" || sk_fail "the central ids are not the queue's ids"
+sk_queue_consistent "$SK_DB"
 sk_end_case
 
 sk_case "the sync killed (-9) in the middle: the next sync delivers each story exactly once"
@@ -131,6 +133,7 @@ delivered_before=$(status_count "$kill_db" delivered)
 sending=$(sqlite3 "$kill_db" "SELECT count(*) FROM stories WHERE status = 'sending'")
 central_before=$(central_count)
 echo "#   killed with $delivered_before delivered, $sending sending, $central_before at the server"
+sk_queue_consistent "$kill_db"
 [ "$delivered_before" -lt "$n" ] || sk_fail "the kill came too late: everything was delivered"
 [ "$central_before" -ge "$delivered_before" ] || sk_fail "the server holds fewer than the queue marked delivered"
 # A story leaves only after its 'sending' mark is committed: every story the
@@ -150,6 +153,7 @@ sk_eq "failed, left" "$failed2 $left2" "0 0"
 sk_eq "central rows" "$(central_count)" "$n"
 sk_eq "distinct central ids" "$(pg_psql -c 'SELECT count(DISTINCT id) FROM storykiosk_stories')" "$n"
 sk_eq "delivered in the queue" "$(status_count "$kill_db" delivered)" "$n"
+sk_queue_consistent "$kill_db"
 sk_end_case
 
 sk_case "withdrawn after a killed sync may have stored it, while the server is down: the server is told"
@@ -225,6 +229,7 @@ sk_eq "delivered in the queue" "$(status_count "$bad_db" delivered)" 29
 sk_eq "failed in the queue" "$("$SK_BIN" --db "$bad_db" list --status failed | cut -d' ' -f1)" "$bad_id"
 "$SK_BIN" --db "$bad_db" show "$bad_id" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $bad_id failed"
 grep -q "22P02" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 22P02"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+sk_queue_consistent "$bad_db"
 sk_end_case
 
 sk_case "a constraint the central table adds refuses one story: only it is rejected, once COPY is refused"
@@ -249,6 +254,7 @@ sk_eq "failed in the queue" "$("$SK_BIN" --db "$check_db" list --status failed |
 "$SK_BIN" --db "$check_db" show "$refused" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $refused failed"
 grep -q "23514" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 23514"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
 pg_psql -c "ALTER TABLE storykiosk_stories DROP CONSTRAINT no_story_7" >/dev/null
+sk_queue_consistent "$check_db"
 sk_end_case
 
 sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
