@@ -273,7 +273,7 @@ static char *read_stories_sql(void)
 			  from[] = " FROM stories s",
 			  rest[] = ", c.seq, s.attempt_count, 0, c.rid, c.has_contact,"
 				   " s.posted_by_staff FROM stories s"
-				   " JOIN temp.sync_chunk c ON c.id = s.id"
+				   " JOIN temp.sync_chunk c ON s.rowid = c.rid"
 				   " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2";
 	const char *select = store_record_select;
 	size_t len = strlen(select);
@@ -322,7 +322,7 @@ static int prepare_all(sync_run_state *run)
 		    "SELECT json_object('withdrawal', json_object('id', s.id, 'withdrawn_at', s.withdrawn_at)),"
 		    " s.id, s.status, c.seq, s.attempt_count, s.withdrawal_pending = 2, c.rid, 0,"
 		    " s.posted_by_staff"
-		    " FROM temp.sync_chunk c JOIN stories s ON s.id = c.id"
+		    " FROM temp.sync_chunk c JOIN stories s ON s.rowid = c.rid"
 		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
 	    prepare(run, &run->mark_sending,
 		    "UPDATE stories SET status = 'sending'"
