@@ -13,6 +13,7 @@ import random
 import sqlite3
 import subprocess
 import sys
+import time
 import uuid
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -35,6 +36,10 @@ def main():
     parser.add_argument("--no-email-every", type=int, default=0)
     parser.add_argument("--status", default="queued")
     parser.add_argument("--seed", type=int, default=1)
+    # Consent times rising with each story, as a kiosk writes them (each story
+    # is saved at its consent); without it they cycle over 20 days, so the
+    # queue's consent order is scattered across the file.
+    parser.add_argument("--in-order", action="store_true")
     args = parser.parse_args()
 
     binary = os.environ.get("SK_BIN") or os.path.join(
@@ -48,7 +53,10 @@ def main():
     for n in range(args.count):
         story_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         no_email = args.no_email_every and n % args.no_email_every == 0
-        when = "2026-11-%02dT%02d:%02d:%02dZ" % (1 + n % 20, n % 24, n % 60, n % 59)
+        if args.in_order:
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1793491200 + n * 37))
+        else:
+            when = "2026-11-%02dT%02d:%02d:%02dZ" % (1 + n % 20, n % 24, n % 60, n % 59)
         db.execute(
             "INSERT INTO stories (id, created_at, consented_at, form_name, form_version,"
             " operator_name, operator_role, role, title, username, postcode,"
