@@ -380,6 +380,7 @@ struct check {
 };
 
 static int commit_gate(void *context);
+static int wait_for_verdict(store *st, int *code, char *found, size_t foundlen);
 
 /* Every connection to a queue: durable commits (WAL with synchronous=FULL),
  * the schema's foreign keys, and deleted values overwritten in the file. */
@@ -698,6 +699,13 @@ fail:
 
 sqlite3 *store_open_writer(store *st, char *err, size_t errlen)
 {
+	/* The commit gate is on st's connection only: this one waits here. */
+	int code = SQLITE_OK;
+	char found[256];
+	if (wait_for_verdict(st, &code, found, sizeof found) != 0) {
+		snprintf(err, errlen, "%s", found);
+		return NULL;
+	}
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(st->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
 	    SQLITE_OK) {

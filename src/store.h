@@ -58,8 +58,9 @@ store *store_open_checked(const char *path, int *problem, char *err, size_t errl
 
 /* A second read-write connection to st's queue, set up as st's own (durable
  * commits, foreign keys, secure delete, the same wait for a busy queue), for
- * a thread that writes beside st; only once st's integrity check has passed.
- * NULL with a message in err. Close it with sqlite3_close. */
+ * a thread that writes beside st. Like st's own commits, it waits for st's
+ * integrity check, and is refused when the file is not sound. NULL with a
+ * message in err. Close it with sqlite3_close. */
 struct sqlite3 *store_open_writer(store *st, char *err, size_t errlen);
 
 /* Inside the caller's transaction on db: count the stories by state again,

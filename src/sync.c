@@ -3,11 +3,13 @@
  * contact details, and the queue's health. The queue changes state in chunks:
  * one transaction marks a chunk of due stories 'sending' (committed before any
  * of them leaves), the chunk is read and sent a step at a time with each
- * answer noted in a TEMP table, and one transaction then applies the answers
- * with their audit and attempt rows. The targets only send. Exactly once comes
- * from both ends: the story UUID is the key at the target, and a story is only
- * marked delivered after the target said so; answers lost in a crash leave the
- * stories 'sending', sent again by the next run and found already there. */
+ * answer noted in memory, and one transaction then records the answers with
+ * their audit and attempt rows: the applier's, on a second connection in a
+ * thread of its own, while the next chunk is sent. The targets only send.
+ * Exactly once comes from both ends: the story UUID is the key at the target,
+ * and a story is only marked delivered after the target said so; answers lost
+ * in a crash leave the stories 'sending', sent again by the next run and
+ * found already there. */
 #include "sync.h"
 
 #include <errno.h>

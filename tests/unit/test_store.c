@@ -530,6 +530,13 @@ TEST(counts_follow_every_change)
 	CHECK(strstr(out, "0 of 0\n") != NULL);
 	free(out);
 	CHECK(counts_agree(path));
+	/* What a writer with the triggers off falls back on: counts taken again
+	 * from the stories, whatever they said. */
+	CHECK(sqlite3_exec(db, "UPDATE story_counts SET stories = 99;"
+			   " INSERT INTO story_counts VALUES ('failed', 0, 5)", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(!counts_agree(path));
+	CHECK(store_recount_stories(db) == SQLITE_OK);
+	CHECK(counts_agree(path));
 	store_close(st);
 	story_free(a);
 	story_free(b);
@@ -577,6 +584,12 @@ TEST(damaged_file_is_never_written)
 	CHECK(sqlite3_exec(store_db(st), "INSERT INTO audit (story_id, at, event, actor)"
 			   " VALUES ('x', 'now', 'test', 'test')", NULL, NULL, NULL) != SQLITE_OK);
 	CHECK(sqlite3_get_autocommit(store_db(st)));
+	/* Nor through a second connection, as sync's applier opens one. */
+	char why[256] = "";
+	sqlite3 *second = store_open_writer(st, why, sizeof why);
+	CHECK(second == NULL);
+	CHECK(strstr(why, "damaged") != NULL);
+	sqlite3_close(second);
 	CHECK(store_check(st) == -1);
 	store_close(st);
 	size_t after_len;
