@@ -30,19 +30,18 @@
 #define PROGRESS_THRESHOLD 100
 /* A chunk, for a target that can start a step and finish it later: stories
  * marked 'sending' in one transaction, and whose answers are recorded in one
- * while the next chunk is sent. Each transaction rewrites pages scattered
- * over the queue, so fewer, larger ones cost less; but the answers wait in
- * memory (about 170 bytes a story), the last chunk's are recorded only after
- * everything is sent, and a run that dies leaves a whole chunk maybe
- * delivered. 25 steps, at most SYNC_CHUNK_STORIES (unless one step is more):
- * syncing 10,000 stories to a local PostgreSQL on 2 cores (medians of 7 to
- * 11), 5,000-story chunks took 0.91 of the time of one 10,000-story chunk
- * recorded without the applier's thread, 2,500-story ones 0.93, and
- * 1,250-story ones longer than 5,000 (each chunk rewrites the audit index's
- * pages). A target without start gets chunks of one step, batch_size
- * stories, as it sends them one by one. */
-#define SYNC_CHUNK_STEPS 25
-#define SYNC_CHUNK_STORIES 5000
+ * while the next chunk is sent. Half of what is due, so that one chunk is
+ * sent while the other is recorded, but at most SYNC_CHUNK_STORIES (or one
+ * step, if more). A chunk's transactions rewrite the pages its stories are
+ * on, and in a queue whose consent order is scattered through the file that
+ * is most of the file whatever the chunk's size: there, fewer and larger
+ * chunks cost far less. Syncing 100,000 such stories to a local PostgreSQL
+ * took 24.9 s in chunks of 5,000, 15.8 s in chunks of 10,000 and 11.5 s in
+ * chunks of 20,000; the bound is the memory the answers wait in (about 200
+ * bytes a story, two chunks' worth) and the stories a killed run leaves
+ * maybe delivered. A target without start gets chunks of one step,
+ * batch_size stories, as it sends them one by one. */
+#define SYNC_CHUNK_STORIES 10000
 /* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
 #define STALE_SECONDS (24 * 3600)
@@ -54,14 +53,14 @@ enum sync_kind { KIND_STORIES, KIND_WITHDRAWALS, KIND_COUNT };
 typedef struct {
 	char *id;
 	sqlite3_int64 rid;             /* the story's rowid (stories only) */
-	char sent_at[32];
-	char next_attempt_at[32];      /* "" when taken */
+	time_t sent;                   /* when its step was sent */
+	time_t next_attempt;           /* when to try again; 0 when taken */
 	char code[16];
 	char *message;                 /* NULL when the target said nothing */
-	sync_outcome outcome;
-	int has_contact;               /* it held contact details when picked */
-	int staff;                     /* posted_by_staff, for the counts by state */
-	int maybe_stored;
+	unsigned char outcome;         /* a sync_outcome */
+	unsigned char has_contact;     /* it held contact details when picked */
+	unsigned char staff;           /* posted_by_staff, for the counts by state */
+	unsigned char maybe_stored;
 } sync_answer;
 
 typedef struct {
@@ -535,6 +534,26 @@ static const char *outcome_name(sync_outcome outcome)
 	return "unknown";
 }
 
+/* Items in one step: one batch. A target that can start a batch and finish it
+ * later (start) is sent one while the next is read from the queue. */
+static size_t step_size(const sync_run_state *run)
+{
+	return (size_t)run->cfg->batch_size;
+}
+
+/* Items in one chunk: for a target that takes many at once, half of what is
+ * due, within SYNC_CHUNK_STORIES; for one that sends item by item, one step,
+ * so its answers are kept as often as before. */
+static size_t chunk_size(const sync_run_state *run)
+{
+	size_t step = step_size(run);
+	if (run->target == NULL || run->ops->start == NULL)
+		return step;
+	size_t half = run->total_due > 1 ? ((size_t)run->total_due + 1) / 2 : 1;
+	size_t chunk = half < SYNC_CHUNK_STORIES ? half : SYNC_CHUNK_STORIES;
+	return chunk > step ? chunk : step;
+}
+
 static void answers_free(answer_list *list)
 {
 	for (size_t i = 0; i < list->n; i++) {
@@ -547,12 +566,14 @@ static void answers_free(answer_list *list)
 
 /* Note what the target said about each item of a step (in memory: nothing
  * durable changes here), and count it. 0, or -1 out of memory. */
-static int note_answers(sync_run_state *run, const sync_step *step, const char *sent_at)
+static int note_answers(sync_run_state *run, const sync_step *step, time_t sent)
 {
 	answer_list *list = &run->answers;
 	time_t now_time = time(NULL);
 	if (list->n + step->n > list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 256;
+		/* A chunk's worth at once: a list doubled past it would hold a
+		 * chunk's memory again, unused. */
+		size_t cap = list->cap ? list->cap * 2 : chunk_size(run);
 		while (cap < list->n + step->n)
 			cap *= 2;
 		sync_answer *rows = realloc(list->rows, cap * sizeof *rows);
@@ -584,17 +605,17 @@ static int note_answers(sync_run_state *run, const sync_step *step, const char *
 		}
 		list->n++;
 		answer->rid = step->rid[i];
-		answer->has_contact = step->has_contact[i];
-		answer->staff = step->staff[i];
-		answer->outcome = item->outcome;
-		snprintf(answer->sent_at, sizeof answer->sent_at, "%s", sent_at);
+		answer->has_contact = step->has_contact[i] != 0;
+		answer->staff = step->staff[i] != 0;
+		answer->outcome = (unsigned char)item->outcome;
+		answer->sent = sent;
 		snprintf(answer->code, sizeof answer->code, "%s", item->code);
 		if (!taken) {
 			/* Rejected items need a person to look: retry at the slowest pace. */
 			long delay = item->outcome == SYNC_REJECTED
 				? run->cfg->retry_max_seconds
 				: backoff_seconds(run->cfg, step->attempts[i] + 1);
-			utc_at(now_time + delay, answer->next_attempt_at, sizeof answer->next_attempt_at);
+			answer->next_attempt = now_time + delay;
 		}
 		answer->maybe_stored = run->target != NULL && !item->withdrawal && !taken &&
 				       item->maybe_stored;
@@ -761,19 +782,22 @@ static int applier_load(sync_applier *a)
 	for (size_t i = 0; i < a->work.n; i++) {
 		const sync_answer *answer = &a->work.rows[i];
 		int taken = answer->outcome == SYNC_DELIVERED || answer->outcome == SYNC_ALREADY_THERE;
+		char sent_at[32], next_attempt_at[32];
+		utc_at(answer->sent, sent_at, sizeof sent_at);
+		utc_at(answer->next_attempt, next_attempt_at, sizeof next_attempt_at);
 		a->taken_count += taken;
 		const char *event = a->kind == KIND_WITHDRAWALS ? "withdrawal delivered"
 			: answer->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
 		if (applier_bind(a, stmt, 1, answer->id) != 0 ||
 		    sqlite3_bind_int64(stmt, 2, answer->rid) != SQLITE_OK ||
 		    sqlite3_bind_int(stmt, 3, answer->has_contact) != SQLITE_OK ||
-		    applier_bind(a, stmt, 4, answer->sent_at) != 0 ||
+		    sqlite3_bind_text(stmt, 4, sent_at, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
 		    applier_bind(a, stmt, 5, outcome_name(answer->outcome)) != 0 ||
 		    sqlite3_bind_int(stmt, 6, taken) != SQLITE_OK ||
 		    (taken && applier_bind(a, stmt, 7, event) != 0) ||
 		    applier_bind(a, stmt, 8, answer->code) != 0 ||
 		    applier_bind(a, stmt, 9, answer->message ? answer->message : "") != 0 ||
-		    (!taken && applier_bind(a, stmt, 10, answer->next_attempt_at) != 0) ||
+		    (!taken && sqlite3_bind_text(stmt, 10, next_attempt_at, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
 		    sqlite3_bind_int(stmt, 11, answer->maybe_stored) != SQLITE_OK ||
 		    sqlite3_bind_int(stmt, 12, answer->staff) != SQLITE_OK ||
 		    applier_step(a, stmt) != 0)
@@ -938,25 +962,6 @@ static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, cha
 	return picked;
 }
 
-/* Items in one step: one batch. A target that can start a batch and finish it
- * later (start) is sent one while the next is read from the queue. */
-static size_t step_size(const sync_run_state *run)
-{
-	return (size_t)run->cfg->batch_size;
-}
-
-/* Items in one chunk: many for a target that takes many at once; for one that
- * sends item by item, one step, so its answers are kept as often as before. */
-static size_t chunk_size(const sync_run_state *run)
-{
-	size_t step = step_size(run);
-	if (run->target == NULL || run->ops->start == NULL)
-		return step;
-	if (step >= SYNC_CHUNK_STORIES / SYNC_CHUNK_STEPS)
-		return step > SYNC_CHUNK_STORIES ? step : SYNC_CHUNK_STORIES;
-	return step * SYNC_CHUNK_STEPS;
-}
-
 static int step_alloc(sync_step *step, size_t cap)
 {
 	step->items = calloc(cap, sizeof *step->items);
@@ -994,8 +999,7 @@ static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
 	if (read_step(run, kind, step, cap, &after) < 0)
 		return -1;
 	while (step->n > 0) {
-		char sent_at[32];
-		utc_now(sent_at, sizeof sent_at);
+		time_t sent = time(NULL);
 		if (overlap)
 			run->ops->start(run->target, step->items, step->n);
 		next->n = 0;
@@ -1014,7 +1018,7 @@ static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
 			for (size_t i = 0; i < step->n; i++)
 				snprintf(step->items[i].message, sizeof step->items[i].message, "%s", err);
 		}
-		int rc = note_answers(run, step, sent_at);
+		int rc = note_answers(run, step, sent);
 		run->done += (long)step->n;
 		show_progress(run);
 		free_step(step);
