@@ -44,6 +44,11 @@
 #define SYNC_CHUNK_STORIES 10000
 /* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
+/* The applier's page cache and its TEMP table's, in KiB: smaller, since it
+ * writes each page of a chunk's stories once. With 1024 for both, syncing
+ * 100,000 stories peaked 1.5 MB higher and was no faster. */
+#define APPLIER_CACHE_KIB "512"
+#define APPLIER_TEMP_CACHE_KIB "256"
 #define STALE_SECONDS (24 * 3600)
 
 /* What is delivered: stories, or withdrawals of delivered stories. */
@@ -663,8 +668,9 @@ static int applier_open(sync_run_state *run)
 	a->db = store_open_writer(run->st, a->error, sizeof a->error);
 	if (a->db == NULL)
 		return -1;
-	if (sqlite3_exec(a->db, "PRAGMA cache_size = -" SYNC_CACHE_KIB "; PRAGMA temp_store = FILE;"
-			 " PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL, NULL, NULL) != SQLITE_OK ||
+	if (sqlite3_exec(a->db, "PRAGMA cache_size = -" APPLIER_CACHE_KIB "; PRAGMA temp_store = FILE;"
+			 " PRAGMA temp.cache_size = -" APPLIER_TEMP_CACHE_KIB, NULL, NULL, NULL) !=
+		    SQLITE_OK ||
 	    sqlite3_exec(a->db, answers_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(a->error, sizeof a->error, "setting up the sync: %s", sqlite3_errmsg(a->db));
 		return -1;
