@@ -29,10 +29,10 @@
 
 #define PROGRESS_THRESHOLD 100
 /* A chunk, for a target that can start a step and finish it later: stories
- * marked 'sending' in one transaction, and whose answers are recorded in one
- * while the next chunk is sent. Half of what is due, so that one chunk is
- * sent while the other is recorded, but at most SYNC_CHUNK_STORIES (or one
- * step, if more). A chunk's transactions rewrite the pages its stories are
+ * marked 'sending' in one transaction, and whose answers are recorded in one.
+ * In a pipelined run (SYNC_PIPELINE_STORIES), half of what is due, so that
+ * one chunk is sent while the other is recorded; at most SYNC_CHUNK_STORIES
+ * (or one step, if more). A chunk's transactions rewrite the pages its stories are
  * on, and in a queue whose consent order is scattered through the file that
  * is most of the file whatever the chunk's size: there, fewer and larger
  * chunks cost far less. Syncing 100,000 such stories to a local PostgreSQL
@@ -42,6 +42,15 @@
  * maybe delivered. A target without start gets chunks of one step,
  * batch_size stories, as it sends them one by one. */
 #define SYNC_CHUNK_STORIES 10000
+/* From this many due, the run is pipelined: the applier records a chunk's
+ * answers on a second connection, in a thread, while the next chunk is sent.
+ * Below it, on the run's own connection and in its thread, in one chunk: a
+ * connection and a thread cost more than the overlap saves. Medians of 9 to
+ * 11 runs to a local PostgreSQL on 2 cores: 1,000 stories 131 ms on one
+ * connection, 146 ms pipelined; 4,000: 447 against 463; 10,000 scattered
+ * through the file: 988 against 966; 10,000 in consent order: 878 against
+ * 784. */
+#define SYNC_PIPELINE_STORIES 6000
 /* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
 /* The applier's page cache and its TEMP table's, in KiB: smaller, since it
@@ -90,6 +99,7 @@ typedef struct {
 	sqlite3_stmt *counts_leave;    /* answered stories leave 'sending'... */
 	sqlite3_stmt *counts_enter;    /* ...for their new state */
 	sqlite3_stmt *clear;
+	int own_db;                /* db is the applier's own, in a thread; else the run's */
 	const char *target_label;
 	int reached_target;        /* the items left the terminal: a 'sent' audit row is true */
 	int erase_at_delivery;
@@ -127,6 +137,7 @@ typedef struct {
 	answer_list answers;       /* the chunk's answers so far */
 	sqlite3_int64 sent_upto;   /* the chunk's last item tried (a seq) */
 	sync_applier applier;
+	int pipelined;             /* enough is due for the applier to work beside the sends */
 	sync_summary *summary;
 	long total_due;
 	long done;
@@ -554,17 +565,26 @@ static size_t chunk_size(const sync_run_state *run)
 	size_t step = step_size(run);
 	if (run->target == NULL || run->ops->start == NULL)
 		return step;
+	if (!run->pipelined)
+		return step > SYNC_CHUNK_STORIES ? step : SYNC_CHUNK_STORIES;
 	size_t half = run->total_due > 1 ? ((size_t)run->total_due + 1) / 2 : 1;
 	size_t chunk = half < SYNC_CHUNK_STORIES ? half : SYNC_CHUNK_STORIES;
 	return chunk > step ? chunk : step;
 }
 
-static void answers_free(answer_list *list)
+/* Empty the list, keeping its room for the next chunk. */
+static void answers_clear(answer_list *list)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		free(list->rows[i].id);
 		free(list->rows[i].message);
 	}
+	list->n = 0;
+}
+
+static void answers_free(answer_list *list)
+{
+	answers_clear(list);
 	free(list->rows);
 	memset(list, 0, sizeof *list);
 }
@@ -644,7 +664,8 @@ static void applier_close(sync_applier *a)
 	}
 	if (a->db != NULL)
 		(void)sqlite3_exec(a->db, "DROP TABLE IF EXISTS temp.sync_answers", NULL, NULL, NULL);
-	sqlite3_close(a->db);
+	if (a->own_db)
+		sqlite3_close(a->db);
 	a->db = NULL;
 	answers_free(&a->work);
 }
@@ -659,18 +680,22 @@ static int applier_prepare(sync_applier *a, sqlite3_stmt **stmt, const char *sql
 	return 0;
 }
 
-/* Open the applier's connection and prepare its statements. 0 or -1. */
+/* Open the applier's connection and prepare its statements: a connection of
+ * its own for a run long enough to send one chunk while it records another
+ * (run->pipelined), else the run's. 0 or -1. */
 static int applier_open(sync_run_state *run)
 {
 	sync_applier *a = &run->applier;
 	a->target_label = run->target_label;
 	a->erase_at_delivery = run->erase_at_delivery;
-	a->db = store_open_writer(run->st, a->error, sizeof a->error);
+	a->own_db = run->pipelined;
+	a->db = a->own_db ? store_open_writer(run->st, a->error, sizeof a->error) : run->db;
 	if (a->db == NULL)
 		return -1;
-	if (sqlite3_exec(a->db, "PRAGMA cache_size = -" APPLIER_CACHE_KIB "; PRAGMA temp_store = FILE;"
-			 " PRAGMA temp.cache_size = -" APPLIER_TEMP_CACHE_KIB, NULL, NULL, NULL) !=
-		    SQLITE_OK ||
+	if ((a->own_db &&
+	     sqlite3_exec(a->db, "PRAGMA cache_size = -" APPLIER_CACHE_KIB "; PRAGMA temp_store = FILE;"
+			  " PRAGMA temp.cache_size = -" APPLIER_TEMP_CACHE_KIB, NULL, NULL, NULL) !=
+		     SQLITE_OK) ||
 	    sqlite3_exec(a->db, answers_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(a->error, sizeof a->error, "setting up the sync: %s", sqlite3_errmsg(a->db));
 		return -1;
@@ -893,7 +918,7 @@ static int applier_wait(sync_run_state *run)
 		pthread_join(a->thread, NULL);
 		a->running = 0;
 	}
-	answers_free(&a->work);
+	answers_clear(&a->work);
 	if (a->rc != 0) {
 		store_set_error(run->st, "%s", a->error);
 		return -1;
@@ -915,10 +940,14 @@ static int applier_start(sync_run_state *run, enum sync_kind kind)
 	}
 	a->kind = kind;
 	a->reached_target = run->target != NULL;
+	/* The two lists change places: the run notes the next chunk's answers
+	 * in the one the applier emptied. */
+	answer_list spare = a->work;
 	a->work = run->answers;
-	memset(&run->answers, 0, sizeof run->answers);
+	run->answers = spare;
 	a->rc = 0;
-	if (sqlite3_threadsafe() != 0 && pthread_create(&a->thread, NULL, applier_main, a) == 0) {
+	if (a->own_db && sqlite3_threadsafe() != 0 &&
+	    pthread_create(&a->thread, NULL, applier_main, a) == 0) {
 		a->running = 1;
 		return 0;
 	}
@@ -1234,6 +1263,7 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))");
 	if (run.total_due < 0)
 		goto queue_error;
+	run.pipelined = run.total_due >= (getenv("SKPIPE") ? atol(getenv("SKPIPE")) : SYNC_PIPELINE_STORIES);
 
 	if (run.total_due > 0) {
 		run.target = ops->open(cfg, &run_status, err, errlen);

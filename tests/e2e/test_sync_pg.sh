@@ -109,7 +109,7 @@ pg_psql -d postgres -c "CREATE DATABASE race" >/dev/null || sk_fail "CREATE DATA
 sed -i "s|^target = .*|target = $(pg_url race)|; s|^batch_size = .*|batch_size = 50|" "$SK_CONF"
 queue_a=$SK_DIR/a/queue.db queue_b=$SK_DIR/b/queue.db
 mkdir -m 700 "$SK_DIR/a" "$SK_DIR/b"
-python3 "$MAKE_QUEUE" "$queue_a" 3000 --seed 7 >/dev/null || sk_fail "make_queue failed"
+python3 "$MAKE_QUEUE" "$queue_a" 7000 --seed 7 >/dev/null || sk_fail "make_queue failed"
 sqlite3 "$queue_a" ".backup '$queue_b'" || sk_fail "copying the queue failed"
 # Both start on an empty database, so both also race to create the schema.
 "$SK_BIN" --db "$queue_a" --config "$SK_CONF" sync >"$SK_DIR/a.out" 2>"$SK_DIR/a.err" &
@@ -120,17 +120,17 @@ wait "$pid_a"; rc_a=$?
 wait "$pid_b"; rc_b=$?
 sk_eq "exit status of the first" "$rc_a" 0 || cat "$SK_DIR/a.out" "$SK_DIR/a.err"
 sk_eq "exit status of the second" "$rc_b" 0 || cat "$SK_DIR/b.out" "$SK_DIR/b.err"
-sk_eq "central rows" "$(pg_psql -d race -c 'SELECT count(*) FROM storykiosk_stories')" 3000
+sk_eq "central rows" "$(pg_psql -d race -c 'SELECT count(*) FROM storykiosk_stories')" 7000
 sk_eq "schema rows" "$(pg_psql -d race -c 'SELECT count(*) FROM storykiosk_schema')" 1
-sk_eq "first queue delivered" "$(status_count "$queue_a" delivered)" 3000
-sk_eq "second queue delivered" "$(status_count "$queue_b" delivered)" 3000
+sk_eq "first queue delivered" "$(status_count "$queue_a" delivered)" 7000
+sk_eq "second queue delivered" "$(status_count "$queue_b" delivered)" 7000
 sk_queue_consistent "$queue_a"
 sk_queue_consistent "$queue_b"
 # Each story was stored by exactly one of the two, and found there by the other.
 totals=$(cat "$SK_DIR/a.out" "$SK_DIR/b.out" | sed -n \
 	's/^delivered \([0-9]*\), already there \([0-9]*\), failed \([0-9]*\), left \([0-9]*\)$/\1 \2 \3 \4/p' |
 	awk '{ d += $1; a += $2; f += $3; l += $4 } END { print d, a, f, l }')
-sk_eq "delivered, already there, failed, left (both runs)" "$totals" "3000 3000 0 0"
+sk_eq "delivered, already there, failed, left (both runs)" "$totals" "7000 7000 0 0"
 echo "#   first: $(tail -n 1 "$SK_DIR/a.out")"
 echo "#   second: $(tail -n 1 "$SK_DIR/b.out")"
 sk_end_case

@@ -125,7 +125,7 @@ sk_case "the sync killed (-9) in the middle: the next sync delivers each story e
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
 kill_db=$SK_DIR/kill/queue.db
 mkdir -m 700 "$SK_DIR/kill"
-n=5000
+n=7000
 python3 "$MAKE_QUEUE" "$kill_db" "$n" --seed 21 >"$SK_DIR/kill.ids" || sk_fail "make_queue failed"
 write_conf "$(pg_url)" 100 10s
 kill_sync_midway "$kill_db"
