@@ -32,12 +32,12 @@
  * marked 'sending' in one transaction, and whose answers are recorded in one.
  * In a pipelined run (SYNC_PIPELINE_STORIES), half of what is due, so that
  * one chunk is sent while the other is recorded; at most SYNC_CHUNK_STORIES
- * (or one step, if more). A chunk's transactions rewrite the pages its stories are
- * on, and in a queue whose consent order is scattered through the file that
- * is most of the file whatever the chunk's size: there, fewer and larger
- * chunks cost far less. Syncing 100,000 such stories to a local PostgreSQL
+ * (or one step, if more). A chunk's transactions rewrite the pages its
+ * stories are on, and in a queue whose consent order is scattered through the
+ * file that is most of the file whatever the chunk's size: there, fewer and
+ * larger chunks cost far less. Syncing 100,000 such stories to a local PostgreSQL
  * took 24.9 s in chunks of 5,000, 15.8 s in chunks of 10,000 and 11.5 s in
- * chunks of 20,000; the bound is the memory the answers wait in (about 200
+ * chunks of 20,000; the bound is the memory the answers wait in (about 110
  * bytes a story, two chunks' worth) and the stories a killed run leaves
  * maybe delivered. A target without start gets chunks of one step,
  * batch_size stories, as it sends them one by one. */
