@@ -13,7 +13,13 @@ SK_CONF=$SK_DIR/storykiosk.conf
 MAKE_QUEUE=$SK_ROOT/tests/tools/make_queue.py
 export SK_BIN
 LISTENER_PID=""
-trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; sk_cleanup' EXIT
+FULL_DIR=$SK_DIR/full
+unmount_full() {
+	if mountpoint -q "$FULL_DIR" 2>/dev/null; then
+		for _ in $(seq 1 50); do umount "$FULL_DIR" 2>/dev/null && break; sleep 0.1; done
+	fi
+}
+trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; unmount_full; sk_cleanup' EXIT
 
 # write_conf TARGET BATCH TIMEOUT
 write_conf() {
@@ -256,6 +262,43 @@ grep -q "23514" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE
 pg_psql -c "ALTER TABLE storykiosk_stories DROP CONSTRAINT no_story_7" >/dev/null
 sk_queue_consistent "$check_db"
 sk_end_case
+
+NAME="the queue's disk fills in the middle of a pipelined sync: exit 74 and the disk named; with room again the next sync delivers the rest, each story once, counts and histories whole"
+mkdir -p "$FULL_DIR"
+if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=32m,mode=0700 tmpfs "$FULL_DIR" 2>/dev/null; then
+	echo "ok - $NAME # SKIP cannot mount a tmpfs here (needs root and mount permission)"
+else
+	sk_case "$NAME"
+	pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+	full_db=$FULL_DIR/queue.db
+	n=7000
+	python3 "$MAKE_QUEUE" "$full_db" "$n" --seed 31 >"$SK_DIR/full.ids" || sk_fail "make_queue failed"
+	write_conf "$(pg_url)" 200 10s
+	# Room for a few MB of write-ahead log: the first chunk's marks fit, and
+	# the disk fills while answers are recorded.
+	avail=$(df --output=avail -k "$FULL_DIR" | tail -n 1 | tr -d ' ')
+	dd if=/dev/zero of="$FULL_DIR/fill" bs=1k count=$((avail - 3072)) 2>/dev/null
+	sk_sync "$full_db"
+	delivered1=$(status_count "$full_db" delivered)
+	central1=$(central_count)
+	echo "#   first sync: exit $SYNC_RC, $delivered1 delivered in the queue, $central1 at the server"
+	sk_eq "exit status with the disk full" "$SYNC_RC" 74 || sk_sync_report
+	grep -qi "full" "$SK_DIR/sync.err" || { sk_fail "the message does not say the disk is full"; sk_sync_report; }
+	[ "$central1" -ge "$delivered1" ] || sk_fail "the server holds fewer than the queue marked delivered"
+	rm -f "$FULL_DIR/fill"
+	sk_queue_consistent "$full_db"
+	sk_sync "$full_db" --force
+	read -r delivered2 already2 failed2 left2 <<<"$(summary_numbers "$SYNC_SUMMARY")"
+	sk_eq "exit status with room again" "$SYNC_RC" 0 || sk_sync_report
+	sk_eq "delivered + already there" "$((delivered2 + already2))" "$((n - delivered1))"
+	sk_eq "failed, left" "$failed2 $left2" "0 0"
+	sk_eq "central rows" "$(central_count)" "$n"
+	sk_eq "distinct central ids" "$(pg_psql -c 'SELECT count(DISTINCT id) FROM storykiosk_stories')" "$n"
+	sk_eq "delivered in the queue" "$(status_count "$full_db" delivered)" "$n"
+	sk_queue_consistent "$full_db"
+	sk_end_case
+	unmount_full
+fi
 
 sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
 pg_stop
