@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "validate.h"
 
@@ -1066,15 +1067,31 @@ form *form_load(const char *path, char *err, size_t errlen)
 			 strerror(errno));
 		return NULL;
 	}
-	/* One byte more than allowed, so form_parse can tell the file is too big. */
-	text = malloc(FORM_MAX_BYTES + 1);
+	/* One byte more than allowed, so form_parse can tell the file is too big;
+	 * and no more than the file holds, plus room to see that it ended: a
+	 * megabyte's buffer would be mapped and unmapped before the first screen. */
+	struct stat info;
+	size_t room = FORM_MAX_BYTES + 1;
+	if (fstat(fileno(file), &info) == 0 && S_ISREG(info.st_mode) && info.st_size >= 0 &&
+	    (size_t)info.st_size < FORM_MAX_BYTES)
+		room = (size_t)info.st_size + 2;
+	text = malloc(room);
 	if (text == NULL) {
 		load_error(err, errlen, "%s: out of memory", path);
 		(void)fclose(file);
 		return NULL;
 	}
-	while (len < FORM_MAX_BYTES + 1) {
-		size_t got = fread(text + len, 1, FORM_MAX_BYTES + 1 - len, file);
+	for (;;) {
+		if (len == room) {
+			/* The file grew after fstat: read on, up to the limit. */
+			size_t more = room * 2 < FORM_MAX_BYTES + 1 ? room * 2 : FORM_MAX_BYTES + 1;
+			char *bigger = more > room ? realloc(text, more) : NULL;
+			if (bigger == NULL)
+				break;
+			text = bigger;
+			room = more;
+		}
+		size_t got = fread(text + len, 1, room - len, file);
 
 		if (got == 0)
 			break;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -742,6 +743,32 @@ TEST(error_file_too_large)
 	free(text);
 }
 
+/* The same through form_load, which reads the file: a buffer sized to the
+ * file must still show that it is too big. */
+TEST(error_file_too_large_loaded)
+{
+	char path[] = "/tmp/sk-form-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	FILE *out = fdopen(fd, "w");
+	CHECK(out != NULL);
+	if (out == NULL) {
+		close(fd);
+		unlink(path);
+		return;
+	}
+	for (size_t i = 0; i < 1024 * 1024 + 10; i++)
+		fputc('\n', out);
+	CHECK(fclose(out) == 0);
+	form *f = form_load(path, err, sizeof err);
+	CHECK(f == NULL);
+	CHECK(strstr(err, "larger than 1 MiB") != NULL);
+	form_free(f);
+	unlink(path);
+}
+
 TEST(error_empty_form)
 {
 	CHECK(refused("", "t:0: ", "empty"));
@@ -897,6 +924,7 @@ int main(void)
 	RUN(error_control_characters);
 	RUN(error_line_too_long);
 	RUN(error_file_too_large);
+	RUN(error_file_too_large_loaded);
 	RUN(error_empty_form);
 	RUN(error_exactly_one_of_each);
 	RUN(error_review_order);
