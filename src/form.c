@@ -1085,9 +1085,15 @@ form *form_load(const char *path, char *err, size_t errlen)
 		if (len == room) {
 			/* The file grew after fstat: read on, up to the limit. */
 			size_t more = room * 2 < FORM_MAX_BYTES + 1 ? room * 2 : FORM_MAX_BYTES + 1;
-			char *bigger = more > room ? realloc(text, more) : NULL;
-			if (bigger == NULL)
-				break;
+			if (more == room)
+				break; /* at the limit: form_parse says it is too big */
+			char *bigger = realloc(text, more);
+			if (bigger == NULL) {
+				load_error(err, errlen, "%s: out of memory", path);
+				(void)fclose(file);
+				free(text);
+				return NULL;
+			}
 			text = bigger;
 			room = more;
 		}
