@@ -301,10 +301,10 @@ sk_row() { sk_screen | sed -n "${1}p"; }
 sk_sql() { sqlite3 -batch "$SK_DB" "$@"; }
 
 # Check that the queue DB's running counts by state (story_counts, what stats
-# reads) match its stories, and that each delivered story's history holds
-# one 'sent', one 'delivered' (or 'delivered (already there)') and one
-# attempt per delivery: sync writes these in bulk, with the counting
-# triggers off. Fails the case with the first differences.
+# reads) match its stories, and that each delivered story's history holds a
+# 'delivered' (or 'delivered (already there)'), a 'sent' for each of those,
+# and an attempt for each 'sent': sync writes these in bulk, with the
+# counting triggers off. Fails the case with the first differences.
 sk_queue_consistent() {
 	local db=$1 diff
 	diff=$(sqlite3 -batch "$db" "
