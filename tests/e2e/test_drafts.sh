@@ -110,10 +110,14 @@ sk_eq "drafts after Keep it" "$(sk_sql "SELECT count(*) FROM drafts")" 1
 sk_keys Down Enter
 sk_wait_dialog "Discard the unfinished story?"
 sk_keys Down Enter
+# "Introduce yourself" is on screen behind the dialogs all along, and the
+# confirmation's title is not "Unfinished story": wait for the confirmation
+# itself to go, and for the delete to be in the file, before looking.
+sk_wait_gone "Discard the unfinished story?"
 sk_wait_gone "Unfinished story"
 sk_wait "Introduce yourself"
 sk_absent "Discardmarker"
-sk_eq "drafts after Delete it" "$(sk_sql "SELECT count(*) FROM drafts")" 0
+sk_wait_sql "SELECT count(*) FROM drafts" 0
 sk_eq "draft answers after Delete it" "$(sk_sql "SELECT count(*) FROM draft_answers")" 0
 quit_kiosk
 for f in "$SK_DB" "$SK_DB-wal" "$SK_DB-shm"; do
