@@ -328,6 +328,21 @@ sk_queue_consistent() {
 	return 1
 }
 
+# Mount a tmpfs of SIZE (e.g. 1m) with MODE on DIR, for a disk that fills:
+# non-zero when this test cannot (it needs root and mount permission).
+sk_mount_tmpfs() {
+	local dir=$1 size=$2 mode=$3
+	mkdir -p "$dir"
+	[ "$(id -u)" = 0 ] && mount -t tmpfs -o "size=$size,mode=$mode" tmpfs "$dir" 2>/dev/null
+}
+
+# Unmount DIR if it is mounted, waiting out a process still closing files on it.
+sk_unmount() {
+	if mountpoint -q "$1" 2>/dev/null; then
+		for _ in $(seq 1 50); do umount "$1" 2>/dev/null && break; sleep 0.1; done
+	fi
+}
+
 # Put stories straight into the queue: N_EMAIL with an email address and
 # N_STAFF posted by staff (no email). The queue is created first if needed.
 sk_add_stories() {

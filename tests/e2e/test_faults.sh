@@ -9,9 +9,7 @@ LOCKER_PID=""
 cleanup_faults() {
 	[ -n "$LOCKER_PID" ] && kill "$LOCKER_PID" 2>/dev/null
 	sk_tmux kill-server >/dev/null 2>&1
-	if mountpoint -q "$FULL_DIR" 2>/dev/null; then
-		for _ in $(seq 1 50); do umount "$FULL_DIR" 2>/dev/null && break; sleep 0.1; done
-	fi
+	sk_unmount "$FULL_DIR"
 	sk_cleanup
 }
 trap cleanup_faults EXIT
@@ -44,8 +42,7 @@ story_to_consent() {
 
 # ---------------------------------------------------------------------------
 NAME="disk full (the queue on a small tmpfs): Yes says the disk is full, to call IT and that the story is safe; it stays on screen; with space again Ctrl-N saves it once"
-mkdir -p "$FULL_DIR"
-if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=1m,mode=0755 tmpfs "$FULL_DIR" 2>/dev/null; then
+if ! sk_mount_tmpfs "$FULL_DIR" 1m 0755; then
 	echo "ok - $NAME # SKIP cannot mount a tmpfs here (needs root and mount permission)"
 else
 	sk_case "$NAME"

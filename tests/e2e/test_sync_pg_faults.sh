@@ -14,12 +14,7 @@ MAKE_QUEUE=$SK_ROOT/tests/tools/make_queue.py
 export SK_BIN
 LISTENER_PID=""
 FULL_DIR=$SK_DIR/full
-unmount_full() {
-	if mountpoint -q "$FULL_DIR" 2>/dev/null; then
-		for _ in $(seq 1 50); do umount "$FULL_DIR" 2>/dev/null && break; sleep 0.1; done
-	fi
-}
-trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; unmount_full; sk_cleanup' EXIT
+trap 'pg_cleanup; [ -n "$LISTENER_PID" ] && kill "$LISTENER_PID" 2>/dev/null; sk_unmount "$FULL_DIR"; sk_cleanup' EXIT
 
 # write_conf TARGET BATCH TIMEOUT
 write_conf() {
@@ -264,8 +259,7 @@ sk_queue_consistent "$check_db"
 sk_end_case
 
 NAME="the queue's disk fills in the middle of a pipelined sync: exit 74 and the disk named; with room again the next sync delivers the rest, each story once, counts and histories whole"
-mkdir -p "$FULL_DIR"
-if [ "$(id -u)" != 0 ] || ! mount -t tmpfs -o size=32m,mode=0700 tmpfs "$FULL_DIR" 2>/dev/null; then
+if ! sk_mount_tmpfs "$FULL_DIR" 32m 0700; then
 	echo "ok - $NAME # SKIP cannot mount a tmpfs here (needs root and mount permission)"
 else
 	sk_case "$NAME"
@@ -297,7 +291,7 @@ else
 	sk_eq "delivered in the queue" "$(status_count "$full_db" delivered)" "$n"
 	sk_queue_consistent "$full_db"
 	sk_end_case
-	unmount_full
+	sk_unmount "$FULL_DIR"
 fi
 
 sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
