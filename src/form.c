@@ -1083,11 +1083,11 @@ form *form_load(const char *path, char *err, size_t errlen)
 	}
 	for (;;) {
 		if (len == room) {
-			/* The file grew after fstat: read on, up to the limit. */
-			size_t more = room * 2 < FORM_MAX_BYTES + 1 ? room * 2 : FORM_MAX_BYTES + 1;
-			if (more == room)
-				break; /* at the limit: form_parse says it is too big */
-			char *bigger = realloc(text, more);
+			/* The file grew after fstat: read on, up to the limit, where
+			 * form_parse says it is too big. */
+			if (room == FORM_MAX_BYTES + 1)
+				break;
+			char *bigger = realloc(text, FORM_MAX_BYTES + 1);
 			if (bigger == NULL) {
 				load_error(err, errlen, "%s: out of memory", path);
 				(void)fclose(file);
@@ -1095,7 +1095,7 @@ form *form_load(const char *path, char *err, size_t errlen)
 				return NULL;
 			}
 			text = bigger;
-			room = more;
+			room = FORM_MAX_BYTES + 1;
 		}
 		size_t got = fread(text + len, 1, room - len, file);
 
