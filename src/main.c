@@ -775,7 +775,9 @@ static int ensure_utf8_locale(void)
 
 int main(int argc, char **argv)
 {
-	setlocale(LC_ALL, "");
+	/* Only the character set: the screens are English whatever the locale, and
+	 * numbers and times in files and messages must not take a decimal comma. */
+	setlocale(LC_CTYPE, "");
 	/* Everything we create holds patients' words: private from the first byte. */
 	umask(077);
 	/* Past a file-size limit a write should fail (and be reported), not kill
