@@ -1263,7 +1263,7 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))");
 	if (run.total_due < 0)
 		goto queue_error;
-	run.pipelined = run.total_due >= (getenv("SKPIPE") ? atol(getenv("SKPIPE")) : SYNC_PIPELINE_STORIES);
+	run.pipelined = run.total_due >= SYNC_PIPELINE_STORIES;
 
 	if (run.total_due > 0) {
 		run.target = ops->open(cfg, &run_status, err, errlen);
