@@ -778,6 +778,7 @@ int main(int argc, char **argv)
 	/* Only the character set: the screens are English whatever the locale, and
 	 * numbers and times in files and messages must not take a decimal comma. */
 	setlocale(LC_CTYPE, "");
+	store_init_process();
 	/* Everything we create holds patients' words: private from the first byte. */
 	umask(077);
 	/* Past a file-size limit a write should fail (and be reported), not kill

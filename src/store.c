@@ -605,6 +605,16 @@ static int create_private_file(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+void store_init_process(void)
+{
+	/* SQLite's memory statistics, which nothing here reads, take one global
+	 * mutex on every allocation: the sync's two connections and the
+	 * integrity check then queue on it (export of 100,000: 2.71 -> 2.47 s).
+	 * SQLITE_MISUSE, once SQLite has started, leaves the statistics on: slower,
+	 * not wrong. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 store *store_open(const char *path, char *err, size_t errlen)
 {
 	int problem;

@@ -46,6 +46,9 @@ int store_exec(store *st, const char *sql, const char *what);
 /* Record an error message for store_error (printf-style). */
 void store_set_error(store *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Process-wide SQLite settings: call once, before the first store_open. */
+void store_init_process(void);
+
 /* Open (creating if needed, mode 0600 in a 0700 directory) and migrate the
  * queue at path. NULL on failure with a message in err. */
 store *store_open(const char *path, char *err, size_t errlen);
