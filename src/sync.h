@@ -109,6 +109,11 @@ int sync_status(store *st, FILE *out);
 /* A copy of target safe to record and print: any password in it hidden. */
 void sync_redact_target(const char *target, char *out, size_t outlen);
 
+/* Blank out of text (an error a target gave: attempts keep it and the ward
+ * sees it) the email and postcode of record, a story's export record (NULL:
+ * none), and every word holding an '@'. */
+void sync_redact_contact(char *text, size_t textlen, const char *record);
+
 /* Non-zero when target carries a password (URL user:password@ or password=). */
 int sync_target_has_password(const char *target);
 

@@ -126,83 +126,6 @@ static void printable(char *out, size_t outlen, const char *text, size_t len, si
 	out[o] = '\0';
 }
 
-/* The value of a top-level "key":"value" pair in a record as SQLite's
- * json_object writes it (no spaces), into out; "" when absent or escaped. */
-static void record_field(const char *record, const char *key, char *out, size_t outlen)
-{
-	char pattern[32];
-	out[0] = '\0';
-	snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
-	const char *start = strstr(record, pattern);
-	if (start == NULL)
-		return;
-	start += strlen(pattern);
-	size_t len = strcspn(start, "\"\\");
-	if (start[len] != '"' || len == 0 || len >= outlen)
-		return;
-	memcpy(out, start, len);
-	out[len] = '\0';
-}
-
-/* Replace every case-insensitive occurrence of value in text with mark. */
-static void redact_value(char *text, size_t textlen, const char *value, const char *mark)
-{
-	size_t vlen = strlen(value), mlen = strlen(mark);
-	if (vlen < 3)
-		return;
-	for (char *at = text; *at != '\0';) {
-		if (strncasecmp(at, value, vlen) != 0) {
-			at++;
-			continue;
-		}
-		size_t used = (size_t)(at - text), tail = strlen(at + vlen);
-		if (used + mlen + 1 > textlen) {
-			*at = '\0';
-			return;
-		}
-		if (used + mlen + tail + 1 > textlen)
-			tail = textlen - used - mlen - 1;
-		memmove(at + mlen, at + vlen, tail);
-		memcpy(at, mark, mlen);
-		at[mlen + tail] = '\0';
-		at += mlen;
-	}
-}
-
-/* An intake may echo what it was sent (a 400 naming the bad field, say), but
- * attempts are kept and shown on the ward: blank out anything that looks like
- * an email address, and this story's own email and postcode. */
-static void redact_contact_details(char *text, size_t textlen, const char *record)
-{
-	if (record != NULL) {
-		char value[256];
-		record_field(record, "email", value, sizeof value);
-		redact_value(text, textlen, value, "[email]");
-		record_field(record, "postcode", value, sizeof value);
-		redact_value(text, textlen, value, "[postcode]");
-	}
-	for (char *at = strchr(text, '@'); at != NULL; at = strchr(at, '@')) {
-		char *start = at, *end = at;
-		while (start > text && start[-1] != ' ' && start[-1] != '"' && start[-1] != '<' &&
-		       start[-1] != '>' && start[-1] != '\'' && start[-1] != ':' && start[-1] != '=')
-			start--;
-		while (*end != '\0' && *end != ' ' && *end != '"' && *end != '<' && *end != '>' &&
-		       *end != '\'' && *end != ',')
-			end++;
-		static const char mark[] = "[email]";
-		size_t tail = strlen(end);
-		if ((size_t)(end - start) >= sizeof mark - 1) {
-			memcpy(start, mark, sizeof mark - 1);
-			memmove(start + sizeof mark - 1, end, tail + 1);
-			at = start + sizeof mark - 1;
-		} else {
-			/* Too short to hold the mark: blank it in place. */
-			memset(start, '?', (size_t)(end - start));
-			at = end;
-		}
-	}
-}
-
 /* Set the item's message: an optional explanation, then what the intake said. */
 static void set_message(sync_item *item, const char *explanation, const sync_target *target)
 {
@@ -214,7 +137,7 @@ static void set_message(sync_item *item, const char *explanation, const sync_tar
 		snprintf(item->message, sizeof item->message, "%s", explanation);
 	else
 		snprintf(item->message, sizeof item->message, "%s", excerpt);
-	redact_contact_details(item->message, sizeof item->message, item->record);
+	sync_redact_contact(item->message, sizeof item->message, item->record);
 }
 
 /* Is host (as curl_url gives it: brackets around IPv6) this machine? */

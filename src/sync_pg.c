@@ -99,29 +99,6 @@ static void copy_line(char *dst, size_t size, const char *src)
 	dst[len] = '\0';
 }
 
-/* Blank out every word holding an '@' (an email address a trigger or a
- * constraint message might quote), since attempts never record contact details. */
-static void hide_addresses(char *text)
-{
-	char *at;
-	while ((at = strchr(text, '@')) != NULL) {
-		char *start = at, *end = at;
-		while (start > text && start[-1] != ' ' && start[-1] != '"' && start[-1] != '\'')
-			start--;
-		while (*end != '\0' && *end != ' ' && *end != '"' && *end != '\'')
-			end++;
-		static const char mask[] = "(address hidden)";
-		size_t word = (size_t)(end - start), rest = strlen(end) + 1;
-		if (word >= sizeof mask - 1) {
-			memcpy(start, mask, sizeof mask - 1);
-			memmove(start + sizeof mask - 1, end, rest);
-		} else {
-			/* Shorter than the mask: keep the message's length bound. */
-			memset(start, '*', word);
-		}
-	}
-}
-
 /* Set err from libpq's connection message, on one line. */
 static void set_conn_error(char *err, size_t errlen, const char *what, const PGconn *conn)
 {
@@ -215,7 +192,7 @@ static void result_error(PGconn *conn, const PGresult *res, char *code, size_t c
 		primary = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
 	copy_line(message, messagelen,
 		  primary != NULL && primary[0] != '\0' ? primary : "unknown error");
-	hide_addresses(message);
+	sync_redact_contact(message, messagelen, NULL);
 }
 
 /* Run a statement with text parameters (NULL for SQL NULL). Returns the
@@ -486,6 +463,17 @@ static void buffer_add(text_buffer *buf, const char *text, size_t len)
 	memcpy(buf->text + buf->len, text, len);
 	buf->len += len;
 	buf->text[buf->len] = '\0';
+}
+
+/* A trigger or a constraint of the central table may quote the row it
+ * refused: blank out of message the email and postcode of every story in
+ * list, before it is kept in attempts or shown. */
+static void redact_batch(char *message, size_t messagelen, sync_item **list, size_t n)
+{
+	if (message[0] == '\0')
+		return; /* the usual case, a batch stored: no record is read */
+	for (size_t i = 0; i < n; i++)
+		sync_redact_contact(message, messagelen, list[i]->record);
 }
 
 /* Give every item in list the same outcome and error. */
@@ -856,6 +844,7 @@ static sync_run_status insert_batch(sync_target *target, sync_item **stories, si
 	if (insert_stories(target, stories, n, code, sizeof code, message, sizeof message,
 			   &fault) == 0)
 		return SYNC_RUN_GO_ON;
+	redact_batch(message, sizeof message, stories, n);
 	if (fault != PG_FAULT_BAD_STORY) {
 		mark_all(stories, n, SYNC_TEMPORARY, code, message);
 		if (fault == PG_FAULT_GONE)
@@ -866,6 +855,7 @@ static sync_run_status insert_batch(sync_target *target, sync_item **stories, si
 		if (insert_stories(target, &stories[i], 1, code, sizeof code, message,
 				   sizeof message, &fault) == 0)
 			continue;
+		redact_batch(message, sizeof message, &stories[i], 1);
 		if (fault == PG_FAULT_BAD_STORY) {
 			mark_all(&stories[i], 1, SYNC_REJECTED, code, message);
 			continue;
@@ -894,7 +884,9 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 
 	sync_run_status status = SYNC_RUN_GO_ON;
 	if (nstories > 0) {
-		if (target->copying && copy_finish(target) == 0) {
+		int stored = target->copying && copy_finish(target) == 0;
+		redact_batch(target->copy_message, sizeof target->copy_message, stories, nstories);
+		if (stored) {
 			mark_all(stories, nstories, SYNC_DELIVERED, "", "");
 			/* Stored, but the connection went (or went silent) just after:
 			 * stop here rather than wait on it with the next batch. */

@@ -258,6 +258,44 @@ pg_psql -c "ALTER TABLE storykiosk_stories DROP CONSTRAINT no_story_7" >/dev/nul
 sk_queue_consistent "$check_db"
 sk_end_case
 
+sk_case "a trigger that quotes the refused row: its postcode and email are blanked in the attempt and the sync's output"
+# Attempts are shown on the ward and the sync's errors go to logs: contact
+# details the server echoes must not reach either, whichever path (COPY, the
+# batch by INSERT, one story at a time) carried the message.
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+pg_psql -c "CREATE FUNCTION sk_quote_refused() RETURNS trigger LANGUAGE plpgsql AS \$\$
+	BEGIN
+		IF NEW.record->>'title' = 'Story 7' THEN
+			RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = format(
+				'refused postcode %s and email %s',
+				NEW.record->>'postcode', NEW.record->>'email');
+		END IF;
+		RETURN NEW;
+	END \$\$;
+	CREATE TRIGGER sk_quote_refused BEFORE INSERT ON storykiosk_stories
+	FOR EACH ROW EXECUTE FUNCTION sk_quote_refused()" >/dev/null || sk_fail "adding the trigger"
+quote_db=$SK_DIR/quote/queue.db
+mkdir -m 700 "$SK_DIR/quote"
+python3 "$MAKE_QUEUE" "$quote_db" 30 --seed 8 >"$SK_DIR/quote.ids" || sk_fail "make_queue failed"
+refused=$(sed -n 8p "$SK_DIR/quote.ids")
+write_conf "$(pg_url)" 200 10s
+sk_sync "$quote_db"
+sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
+sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+message=$(sqlite3 "$quote_db" "SELECT group_concat(message, ' | ') FROM attempts WHERE story_id = '$refused'")
+case $message in
+*"refused postcode [postcode] and email [email]"*) ;;
+*) sk_fail "the attempt does not keep the server's words, redacted: [$message]" ;;
+esac
+for leak in "LE1 5WW" "person7@" "example.org"; do
+	grep -qiF "$leak" "$SK_DIR/sync.out" "$SK_DIR/sync.err" && { sk_fail "the sync's output holds \"$leak\""; sk_sync_report; }
+	[ "$(sqlite3 "$quote_db" "SELECT count(*) FROM attempts WHERE instr(lower(message), lower('$leak')) > 0")" = 0 ] ||
+		sk_fail "an attempt's message holds \"$leak\""
+done
+pg_psql -c "DROP TRIGGER sk_quote_refused ON storykiosk_stories; DROP FUNCTION sk_quote_refused()" >/dev/null
+sk_queue_consistent "$quote_db"
+sk_end_case
+
 NAME="the queue's disk fills in the middle of a pipelined sync: exit 74 and the disk named; with room again the next sync delivers the rest, each story once, counts and histories whole"
 if ! sk_mount_tmpfs "$FULL_DIR" 32m 0700; then
 	echo "ok - $NAME # SKIP cannot mount a tmpfs here (needs root and mount permission)"
