@@ -542,6 +542,7 @@ static long count_due(sync_run_state *run, const char *sql)
 		return -1;
 	if (sqlite3_bind_int(stmt, 1, run->force) != SQLITE_OK ||
 	    sqlite3_bind_text(stmt, 2, run->started, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -1041,8 +1042,12 @@ static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, cha
 	    bind_text(run, stmt, 2, run->started) != 0 ||
 	    (kind == KIND_STORIES && bind_text(run, stmt, 3, last_time) != 0) ||
 	    bind_text(run, stmt, 4, last_id) != 0 ||
-	    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cap) != SQLITE_OK ||
-	    step_done(run, stmt) != 0)
+	    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cap) != SQLITE_OK) {
+		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
+		sqlite3_clear_bindings(stmt);
+		return -1;
+	}
+	if (step_done(run, stmt) != 0)
 		return -1;
 	long picked = (long)sqlite3_changes(run->db);
 	if (picked == 0)
@@ -1227,23 +1232,30 @@ static int take_lock(const char *queue_path, char *err, size_t errlen)
 	return fd;
 }
 
-static void finish_run_row(sync_run_state *run, sqlite3_int64 run_id)
+/* Close the run's sync_runs row with its summary: what status reports as the
+ * last complete sync. 0 or -1 with the error in the store. */
+static int finish_run_row(sync_run_state *run, sqlite3_int64 run_id)
 {
 	sqlite3_stmt *stmt;
 	char now[32];
 	utc_now(now, sizeof now);
 	if (prepare(run, &stmt, "UPDATE sync_runs SET finished_at = ?2, delivered = ?3, already_there = ?4,"
 			       " failed = ?5, left_over = ?6 WHERE id = ?1") != 0)
-		return;
-	sqlite3_bind_int64(stmt, 1, run_id);
-	sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(stmt, 3, run->summary->delivered);
-	sqlite3_bind_int64(stmt, 4, run->summary->already_there);
-	sqlite3_bind_int64(stmt, 5, run->summary->failed);
-	sqlite3_bind_int64(stmt, 6, run->summary->left);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
+		return -1;
+	int rc = -1;
+	if (sqlite3_bind_int64(stmt, 1, run_id) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 2, now, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 3, run->summary->delivered) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 4, run->summary->already_there) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 5, run->summary->failed) != SQLITE_OK ||
+	    sqlite3_bind_int64(stmt, 6, run->summary->left) != SQLITE_OK)
 		store_set_error(run->st, "recording the sync run: %s", sqlite3_errmsg(run->db));
+	else if (sqlite3_step(stmt) != SQLITE_DONE)
+		store_set_error(run->st, "recording the sync run: %s", sqlite3_errmsg(run->db));
+	else
+		rc = 0;
 	sqlite3_finalize(stmt);
+	return rc;
 }
 
 static sqlite3_int64 start_run_row(sync_run_state *run)
@@ -1375,7 +1387,10 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 		goto queue_error;
 	if (status == EXIT_OK && summary->left > 0)
 		status = EXIT_TEMPFAIL;
-	finish_run_row(&run, run_id);
+	/* Every answer is recorded by now: a failure here leaves status reporting
+	 * an older run, and is said with exit 74 like any other queue error. */
+	if (finish_run_row(&run, run_id) != 0)
+		goto queue_error;
 	finalize_all(&run);
 	applier_close(&run.applier);
 	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);

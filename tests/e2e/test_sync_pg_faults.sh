@@ -296,6 +296,27 @@ pg_psql -c "DROP TRIGGER sk_quote_refused ON storykiosk_stories; DROP FUNCTION s
 sk_queue_consistent "$quote_db"
 sk_end_case
 
+sk_case "the run's own record cannot be closed: exit 74 and said, the stories' answers kept"
+# Sabotage only the last write a sync makes, closing its sync_runs row: the
+# deliveries before it are recorded, and the failure is not silent.
+pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
+close_db=$SK_DIR/close/queue.db
+mkdir -m 700 "$SK_DIR/close"
+python3 "$MAKE_QUEUE" "$close_db" 20 --seed 9 >/dev/null || sk_fail "make_queue failed"
+sqlite3 "$close_db" "CREATE TRIGGER sk_no_close BEFORE UPDATE OF finished_at ON sync_runs
+	BEGIN SELECT RAISE(ABORT, 'closing runs refused by the test'); END" || sk_fail "adding the trigger"
+write_conf "$(pg_url)" 200 10s
+sk_sync "$close_db"
+sk_eq "exit status" "$SYNC_RC" 74 || sk_sync_report
+grep -q "recording the sync run: closing runs refused by the test" "$SK_DIR/sync.err" ||
+	{ sk_fail "the error does not say the run could not be recorded"; sk_sync_report; }
+sk_eq "delivered in the queue" "$(status_count "$close_db" delivered)" 20
+sk_eq "central rows" "$(central_count)" 20
+sk_eq "runs closed" "$(sqlite3 "$close_db" "SELECT count(*) FROM sync_runs WHERE finished_at IS NOT NULL")" 0
+sqlite3 "$close_db" "DROP TRIGGER sk_no_close" || sk_fail "dropping the trigger"
+sk_queue_consistent "$close_db"
+sk_end_case
+
 NAME="the queue's disk fills in the middle of a pipelined sync: exit 74 and the disk named; with room again the next sync delivers the rest, each story once, counts and histories whole"
 if ! sk_mount_tmpfs "$FULL_DIR" 32m 0700; then
 	echo "ok - $NAME # SKIP cannot mount a tmpfs here (needs root and mount permission)"
