@@ -76,6 +76,7 @@ typedef struct {
 	unsigned char has_contact;     /* it held contact details when picked */
 	unsigned char staff;           /* posted_by_staff, for the counts by state */
 	unsigned char maybe_stored;
+	unsigned char not_sent;        /* the target stopped before it left the terminal */
 } sync_answer;
 
 typedef struct {
@@ -347,7 +348,7 @@ static const char answers_sql[] =
 	" rid INTEGER,"
 	" has_contact INTEGER,"
 	" staff INTEGER,"
-	" sent_at TEXT NOT NULL,"      /* when its step was sent */
+	" sent_at TEXT,"               /* when its step was sent; NULL: it never left */
 	" outcome TEXT NOT NULL,"      /* as recorded in attempts */
 	" taken INTEGER NOT NULL,"     /* 1 delivered or already there */
 	" event TEXT,"                 /* the audit event when taken */
@@ -720,6 +721,7 @@ static int note_answers(sync_run_state *run, const sync_step *step, time_t sent)
 		}
 		answer->maybe_stored = run->target != NULL && !item->withdrawal && !taken &&
 				       item->maybe_stored;
+		answer->not_sent = !taken && item->not_sent;
 		run->sent_upto = step->seq[i];
 	}
 	return 0;
@@ -784,7 +786,8 @@ static int applier_open(sync_run_state *run)
 	     * story_id indexes are then filled leaf by leaf, not at random. */
 	    applier_prepare(a, &a->audit_sent,
 		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_answers ORDER BY id") ||
+		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_answers"
+		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
 	    applier_prepare(a, &a->add_attempts,
 		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
 		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_answers ORDER BY id") ||
@@ -898,7 +901,8 @@ static int applier_load(sync_applier *a)
 		if (applier_bind(a, stmt, 1, answer->id) != 0 ||
 		    sqlite3_bind_int64(stmt, 2, answer->rid) != SQLITE_OK ||
 		    sqlite3_bind_int(stmt, 3, answer->has_contact) != SQLITE_OK ||
-		    sqlite3_bind_text(stmt, 4, sent_at, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+		    (!answer->not_sent &&
+		     sqlite3_bind_text(stmt, 4, sent_at, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
 		    applier_bind(a, stmt, 5, outcome_name(answer->outcome)) != 0 ||
 		    sqlite3_bind_int(stmt, 6, taken) != SQLITE_OK ||
 		    (taken && applier_bind(a, stmt, 7, event) != 0) ||

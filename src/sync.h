@@ -30,6 +30,8 @@ typedef struct {
 	int maybe_stored;        /* set by the target when not taken: the story left the terminal
 				  * and no answer says whether the target stored it (a lost
 				  * connection, a timeout, a reply that does not say) */
+	int not_sent;            /* set by the target: it stopped before this item left the
+				  * terminal, so no 'sent' audit row is written for it */
 	char code[16];           /* HTTP status ("201") or SQLSTATE ("08006"); "" when none */
 	char message[256];       /* the server's words, cut short; never contact details */
 } sync_item;

@@ -548,6 +548,7 @@ static sync_run_status http_send(sync_target *target, sync_item *items, size_t n
 			continue;
 		/* The rest stay SYNC_TEMPORARY; say why in their attempt. */
 		for (size_t rest = i + 1; rest < n; rest++) {
+			items[rest].not_sent = 1;
 			items[rest].code[0] = '\0';
 			snprintf(items[rest].message, sizeof items[rest].message,
 				 "not sent: the run stopped (%s)", err);

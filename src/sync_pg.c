@@ -740,6 +740,7 @@ static int copy_start(sync_target *target)
 	}
 	PQclear(res);
 	copy_data(&target->copy, target->stories, target->nstories, target->terminal);
+	target->copy_unknown = 1; /* the data starts to leave */
 	/* In pieces: one CopyData message must stay far below the server's
 	 * 1 GB limit and libpq's int length, whatever batch_size is. */
 	int put = 1;
@@ -900,6 +901,10 @@ static sync_run_status pg_send(sync_target *target, sync_item *items, size_t n, 
 				 target->copy_message);
 			if (target->copying && target->copy_unknown)
 				mark_maybe_stored(stories, nstories);
+			/* The COPY could not be started, before any of its data
+			 * left: the batch never left the terminal. */
+			for (size_t i = 0; !target->copying && !target->copy_unknown && i < nstories; i++)
+				stories[i]->not_sent = 1;
 			status = run_status_for(target->copy_fault, target->copy_code,
 						target->copy_message, err, errlen);
 		}

@@ -150,9 +150,18 @@ for fault in 503 429; do
 	sk_eq "$fault: delivered in the queue" "$(count_status delivered)" 0
 	expect_shown "$FIRST_ID" "code $fault"
 	expect_shown "$FIRST_ID" "Retry-After: 7"
+	# The two behind it never left: each has its attempt ("not sent"), and
+	# no 'sent' in its history.
+	sk_eq "$fault: 'sent' audit rows" "$(sk_sql "SELECT count(*) FROM audit WHERE event = 'sent'")" 1
+	sk_eq "$fault: the one sent" "$(sk_sql "SELECT story_id FROM audit WHERE event = 'sent'")" "$FIRST_ID"
+	sk_eq "$fault: attempts saying not sent" \
+		"$(sk_sql "SELECT count(*) FROM attempts WHERE message LIKE 'not sent: the run stopped%'")" 2
 	sk_intake_mode ok
 	http_sync --force
 	expect_sync 0 "delivered 3, already there 0, failed 0, left 0"
+	sk_eq "$fault: 'sent' audit rows after the retry" \
+		"$(sk_sql "SELECT count(*) FROM audit WHERE event = 'sent'")" 4
+	sk_queue_consistent "$SK_DB"
 done
 sk_end_case
 
