@@ -34,6 +34,14 @@ summary_numbers() {
 }
 
 central_count() { pg_psql -c "SELECT count(*) FROM storykiosk_stories"; }
+
+# A case's own queue of N stories (make_queue.py --seed SEED) in a private
+# directory $SK_DIR/NAME, its ids in $SK_DIR/NAME.ids: sets CASE_DB.
+case_queue() {
+	CASE_DB=$SK_DIR/$1/queue.db
+	mkdir -m 700 "$SK_DIR/$1"
+	python3 "$MAKE_QUEUE" "$CASE_DB" "$2" --seed "$3" >"$SK_DIR/$1.ids" || sk_fail "make_queue failed"
+}
 status_count() { "$SK_BIN" --db "$1" list --status "$2" | wc -l; }
 
 # Sync DB in the background with each insert slowed down (the first case
@@ -124,10 +132,9 @@ sk_end_case
 
 sk_case "the sync killed (-9) in the middle: the next sync delivers each story exactly once"
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
-kill_db=$SK_DIR/kill/queue.db
-mkdir -m 700 "$SK_DIR/kill"
 n=7000
-python3 "$MAKE_QUEUE" "$kill_db" "$n" --seed 21 >"$SK_DIR/kill.ids" || sk_fail "make_queue failed"
+case_queue kill "$n" 21
+kill_db=$CASE_DB
 write_conf "$(pg_url)" 100 10s
 kill_sync_midway "$kill_db"
 delivered_before=$(status_count "$kill_db" delivered)
@@ -163,10 +170,9 @@ sk_case "withdrawn after a killed sync may have stored it, while the server is d
 # not just be dropped from the queue: the next sync tells the server, and
 # only then is it removed.
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
-wd_db=$SK_DIR/wd/queue.db
-mkdir -m 700 "$SK_DIR/wd"
 n=3000
-python3 "$MAKE_QUEUE" "$wd_db" "$n" --seed 31 >"$SK_DIR/wd.ids" || sk_fail "make_queue failed"
+case_queue wd "$n" 31
+wd_db=$CASE_DB
 write_conf "$(pg_url)" 100 10s
 kill_sync_midway "$wd_db"
 pg_psql -c "DROP TRIGGER slow_batch ON storykiosk_stories" >/dev/null
@@ -206,9 +212,8 @@ sk_end_case
 
 sk_case "one story the server refuses is rejected; the rest of its batch is delivered"
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
-bad_db=$SK_DIR/bad/queue.db
-mkdir -m 700 "$SK_DIR/bad"
-python3 "$MAKE_QUEUE" "$bad_db" 30 --seed 5 >"$SK_DIR/bad.ids" || sk_fail "make_queue failed"
+case_queue bad 30 5
+bad_db=$CASE_DB
 # The central table keys on a UUID: a story whose id is one character short
 # of one is refused (22P02). Hex digits only, so "show" still finds it.
 bad_id=deadbeef-0000-4000-8000-00000000000
@@ -240,9 +245,8 @@ sk_case "a constraint the central table adds refuses one story: only it is rejec
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
 pg_psql -c "ALTER TABLE storykiosk_stories ADD CONSTRAINT no_story_7
 	CHECK (record->>'title' <> 'Story 7')" >/dev/null || sk_fail "adding the constraint"
-check_db=$SK_DIR/check/queue.db
-mkdir -m 700 "$SK_DIR/check"
-python3 "$MAKE_QUEUE" "$check_db" 30 --seed 6 >"$SK_DIR/check.ids" || sk_fail "make_queue failed"
+case_queue check 30 6
+check_db=$CASE_DB
 refused=$(sed -n 8p "$SK_DIR/check.ids")
 write_conf "$(pg_url)" 200 10s
 sk_sync "$check_db"
@@ -274,9 +278,8 @@ pg_psql -c "CREATE FUNCTION sk_quote_refused() RETURNS trigger LANGUAGE plpgsql 
 	END \$\$;
 	CREATE TRIGGER sk_quote_refused BEFORE INSERT ON storykiosk_stories
 	FOR EACH ROW EXECUTE FUNCTION sk_quote_refused()" >/dev/null || sk_fail "adding the trigger"
-quote_db=$SK_DIR/quote/queue.db
-mkdir -m 700 "$SK_DIR/quote"
-python3 "$MAKE_QUEUE" "$quote_db" 30 --seed 8 >"$SK_DIR/quote.ids" || sk_fail "make_queue failed"
+case_queue quote 30 8
+quote_db=$CASE_DB
 refused=$(sed -n 8p "$SK_DIR/quote.ids")
 write_conf "$(pg_url)" 200 10s
 sk_sync "$quote_db"
@@ -300,9 +303,8 @@ sk_case "the run's own record cannot be closed: exit 74 and said, the stories' a
 # Sabotage only the last write a sync makes, closing its sync_runs row: the
 # deliveries before it are recorded, and the failure is not silent.
 pg_psql -c "TRUNCATE storykiosk_stories" >/dev/null
-close_db=$SK_DIR/close/queue.db
-mkdir -m 700 "$SK_DIR/close"
-python3 "$MAKE_QUEUE" "$close_db" 20 --seed 9 >/dev/null || sk_fail "make_queue failed"
+case_queue close 20 9
+close_db=$CASE_DB
 sqlite3 "$close_db" "CREATE TRIGGER sk_no_close BEFORE UPDATE OF finished_at ON sync_runs
 	BEGIN SELECT RAISE(ABORT, 'closing runs refused by the test'); END" || sk_fail "adding the trigger"
 write_conf "$(pg_url)" 200 10s
@@ -355,9 +357,8 @@ fi
 
 sk_case "nothing listening on the port: exit 75, stories stay queued, the attempt is shown"
 pg_stop
-unreach_db=$SK_DIR/unreach/queue.db
-mkdir -m 700 "$SK_DIR/unreach"
-python3 "$MAKE_QUEUE" "$unreach_db" 20 --seed 11 >"$SK_DIR/unreach.ids" || sk_fail "make_queue failed"
+case_queue unreach 20 11
+unreach_db=$CASE_DB
 port=$(pg_free_port)
 write_conf "postgresql://storykiosk@127.0.0.1:$port/central" 200 5s
 sk_sync "$unreach_db"
