@@ -103,7 +103,6 @@ typedef struct {
 	sqlite3_stmt *clear;
 	int own_db;                /* db is the applier's own, in a thread; else the run's */
 	const char *target_label;
-	int reached_target;        /* the items left the terminal: a 'sent' audit row is true */
 	int erase_at_delivery;
 	enum sync_kind kind;
 	answer_list work;          /* the chunk being recorded */
@@ -889,12 +888,18 @@ static int applier_load(sync_applier *a)
 {
 	sqlite3_stmt *stmt = a->insert;
 	a->taken_count = 0;
+	/* A step's answers share one sent time: formatted once for them all. */
+	time_t sent_formatted = (time_t)-1;
+	char sent_at[32] = "", next_attempt_at[32] = "";
 	for (size_t i = 0; i < a->work.n; i++) {
 		const sync_answer *answer = &a->work.rows[i];
 		int taken = answer->outcome == SYNC_DELIVERED || answer->outcome == SYNC_ALREADY_THERE;
-		char sent_at[32], next_attempt_at[32];
-		utc_at(answer->sent, sent_at, sizeof sent_at);
-		utc_at(answer->next_attempt, next_attempt_at, sizeof next_attempt_at);
+		if (!answer->not_sent && answer->sent != sent_formatted) {
+			utc_at(answer->sent, sent_at, sizeof sent_at);
+			sent_formatted = answer->sent;
+		}
+		if (!taken)
+			utc_at(answer->next_attempt, next_attempt_at, sizeof next_attempt_at);
 		a->taken_count += taken;
 		const char *event = a->kind == KIND_WITHDRAWALS ? "withdrawal delivered"
 			: answer->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
@@ -931,9 +936,10 @@ static int applier_apply(sync_applier *a)
 		return -1;
 	}
 	if (applier_load(a) != 0 ||
-	    /* Only what left the terminal was sent: a run that never reached the
-	     * target records its attempts, not a "sent". */
-	    (a->kind == KIND_STORIES && a->reached_target &&
+	    /* Only what left the terminal was sent: an item that never left (the
+	     * run stopped first, or never reached the target) has its attempt,
+	     * not a "sent" (sent_at NULL). */
+	    (a->kind == KIND_STORIES &&
 	     (applier_bind(a, a->audit_sent, 1, a->target_label) != 0 ||
 	      applier_step(a, a->audit_sent) != 0)) ||
 	    applier_bind(a, a->add_attempts, 1, now) != 0 ||
@@ -1019,7 +1025,6 @@ static int applier_start(sync_run_state *run, enum sync_kind kind)
 		return -1;
 	}
 	a->kind = kind;
-	a->reached_target = run->target != NULL;
 	/* The two lists change places: the run notes the next chunk's answers
 	 * in the one the applier emptied. */
 	answer_list spare = a->work;
@@ -1133,9 +1138,11 @@ static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
 			*status = run->ops->send(run->target, step->items, step->n, err, errlen);
 		} else {
 			/* The target could not be reached at all: each due item still
-			 * gets its attempt on record, and its backoff. */
-			for (size_t i = 0; i < step->n; i++)
+			 * gets its attempt on record, and its backoff, but no "sent". */
+			for (size_t i = 0; i < step->n; i++) {
+				step->items[i].not_sent = 1;
 				snprintf(step->items[i].message, sizeof step->items[i].message, "%s", err);
+			}
 		}
 		int rc = note_answers(run, step, sent);
 		run->done += (long)step->n;
@@ -1395,19 +1402,17 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	 * an older run, and is said with exit 74 like any other queue error. */
 	if (finish_run_row(&run, run_id) != 0)
 		goto queue_error;
+	goto done;
+
+queue_error:
+	snprintf(err, errlen, "the queue could not be updated: %s", store_error(st));
+	status = EXIT_IOERR;
+done:
 	finalize_all(&run);
 	applier_close(&run.applier);
 	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);
 	close(lock);
 	return status;
-
-queue_error:
-	snprintf(err, errlen, "the queue could not be updated: %s", store_error(st));
-	finalize_all(&run);
-	applier_close(&run.applier);
-	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);
-	close(lock);
-	return EXIT_IOERR;
 }
 
 long sync_erase_contact_details(store *st, long retention_seconds)
