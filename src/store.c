@@ -207,6 +207,12 @@ static const char schema_v5[] =
  * replace go. The child tables become WITHOUT ROWID (their primary key is the
  * table), so saving a story or a draft writes one b-tree page per table
  * instead of two. Old tables are renamed aside, copied and dropped. */
+/* The counts by state, taken from the stories themselves: how version 6 fills
+ * story_counts, and how store_recount_stories fills it again. */
+#define COUNT_STORIES_SQL \
+	"INSERT INTO story_counts (status, posted_by_staff, stories)" \
+	" SELECT status, posted_by_staff, count(*) FROM stories GROUP BY status, posted_by_staff"
+
 static const char schema_v6_counts[] =
 	"CREATE TABLE story_counts ("
 	" status TEXT NOT NULL,"
@@ -214,8 +220,7 @@ static const char schema_v6_counts[] =
 	" stories INTEGER NOT NULL,"
 	" PRIMARY KEY (status, posted_by_staff)"
 	") WITHOUT ROWID;"
-	"INSERT INTO story_counts (status, posted_by_staff, stories)"
-	" SELECT status, posted_by_staff, count(*) FROM stories GROUP BY status, posted_by_staff;"
+	COUNT_STORIES_SQL ";"
 	/* coded is 0 for a service not in the list (code NULL, kept as ''). */
 	"CREATE TABLE service_counts ("
 	" coded INTEGER NOT NULL,"
@@ -736,10 +741,7 @@ sqlite3 *store_open_writer(store *st, char *err, size_t errlen)
 
 int store_recount_stories(sqlite3 *db)
 {
-	return sqlite3_exec(db, "DELETE FROM story_counts;"
-			    "INSERT INTO story_counts (status, posted_by_staff, stories)"
-			    " SELECT status, posted_by_staff, count(*) FROM stories"
-			    " GROUP BY status, posted_by_staff", NULL, NULL, NULL);
+	return sqlite3_exec(db, "DELETE FROM story_counts;" COUNT_STORIES_SQL, NULL, NULL, NULL);
 }
 
 /* The check's thread: a read-only connection with a small cache, at a lower
