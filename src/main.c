@@ -207,6 +207,15 @@ static int parse_options(int argc, char **argv, options *opt)
 	return EXIT_OK;
 }
 
+/* What to tell the person when the integrity check found queue damaged
+ * (whole lines), after store_check has failed. */
+static void say_damaged(store *queue, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "storykiosk: %s. %s Call IT; do not delete the file: "
+		 "the stories in it may still be recovered.\n", store_error(queue),
+		 store_problem(queue));
+}
+
 /* Open the queue named by --db, $STORYKIOSK_DB or the default. On failure,
  * NULL with *status set and what to tell the person in problem (whole lines). */
 static store *open_queue(const options *opt, int *status, char *problem, size_t problem_len)
@@ -237,20 +246,18 @@ static store *open_queue(const options *opt, int *status, char *problem, size_t 
 		*status = damaged ? EXIT_IOERR : EXIT_CANTCREAT;
 		return NULL;
 	}
-	/* A damaged queue is reported, never written over. The kiosk checks in
-	 * the background (its first write waits for the verdict); commands that
-	 * write wait for it here; list, show, stats, status and a plain export only
-	 * read, and do not check. */
+	/* A damaged queue is reported, never written over. The kiosk and sync
+	 * check in the background (their first commit waits for the verdict, and
+	 * run_sync reports it); other commands that write wait for it here; list,
+	 * show, stats, status and a plain export only read, and do not check. */
 	const char *command = opt->command;
-	if (strcmp(command, "capture") == 0) {
+	if (strcmp(command, "capture") == 0 || strcmp(command, "sync") == 0) {
 		store_check_start(queue);
-	} else if (strcmp(command, "sync") == 0 || strcmp(command, "withdraw") == 0 ||
+	} else if (strcmp(command, "withdraw") == 0 ||
 		   strcmp(command, "import") == 0 ||
 		   (strcmp(command, "export") == 0 && opt->mark_exported)) {
 		if (store_check(queue) != 0) {
-			snprintf(problem, problem_len, "storykiosk: %s. %s Call IT; do not delete the file: "
-				 "the stories in it may still be recovered.\n", store_error(queue),
-				 store_problem(queue));
+			say_damaged(queue, problem, problem_len);
 			store_close(queue);
 			*status = EXIT_IOERR;
 			return NULL;
@@ -553,6 +560,15 @@ static int run_sync(const options *opt, store *queue)
 				  &summary, err, sizeof err);
 	}
 	config_free(&cfg);
+	/* The integrity check ran in the background (open_queue): nothing was
+	 * committed or sent before its verdict, and damage is said as it is,
+	 * whatever else failed for want of it. */
+	if (store_check(queue) != 0) {
+		char problem[1024];
+		say_damaged(queue, problem, sizeof problem);
+		fputs(problem, stderr);
+		return EXIT_IOERR;
+	}
 	if (err[0])
 		fprintf(stderr, "storykiosk: %s\n", err);
 	printf("delivered %ld, already there %ld, failed %ld, left %ld\n", summary.delivered,

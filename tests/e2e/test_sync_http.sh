@@ -285,6 +285,32 @@ done
 sk_intake_mode ok
 sk_end_case
 
+sk_case "a damaged queue: sync to a live intake says it is damaged and to call IT, exits 74, sends nothing and changes not a byte"
+# The integrity check runs while the sync reads the queue; no commit, and so
+# no send, comes before its verdict. Page 4 is an index the sync reads first;
+# page 9 is the drafts table, which it never reads: there only the verdict
+# stops it.
+for page in 4 9; do
+	fresh_queue 300
+	sk_sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+	rm -f "$SK_DB-wal" "$SK_DB-shm"
+	"$SK_PY" - "$SK_DB" "$page" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(4096 * (int(sys.argv[2]) - 1))
+    f.write(b"\xde\xad\xbe\xef" * 512)
+PY
+	before=$(sha256sum <"$SK_DB")
+	requests=$(sk_intake_stat requests)
+	http_sync
+	sk_eq "page $page: exit status" "$SYNC_RC" 74 || sk_sync_report
+	grep -qi "damaged" "$SK_DIR/sync.err" || { sk_fail "page $page: no word of damage"; sk_sync_report; }
+	grep -qF "Call IT" "$SK_DIR/sync.err" || { sk_fail "page $page: not told to call IT"; sk_sync_report; }
+	sk_eq "page $page: requests" "$(sk_intake_stat requests)" "$requests"
+	sk_eq "page $page: the file's bytes" "$(sha256sum <"$SK_DB")" "$before"
+done
+sk_end_case
+
 sk_case "200 stories in batches of 50 travel over one kept-alive connection"
 sk_intake_start "$INTAKE" || exit 1
 write_conf "batch_size = 50"
