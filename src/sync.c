@@ -3,9 +3,10 @@
  * contact details, and the queue's health. The queue changes state in chunks:
  * one transaction marks a chunk of due stories 'sending' (committed before any
  * of them leaves), the chunk is read and sent a step at a time with each
- * answer noted in memory, and one transaction then records the answers with
- * their audit and attempt rows: the applier's, on a second connection in a
- * thread of its own, while the next chunk is sent. The targets only send.
+ * answer noted in memory, and a later transaction records the answers with
+ * their audit and attempt rows. In a long run the queue has two connections,
+ * the lanes: while the chunk marked on one is sent, a thread records the
+ * chunk before on the other and marks the next there. The targets only send.
  * Exactly once comes from both ends: the story UUID is the key at the target,
  * and a story is only marked delivered after the target said so; answers lost
  * in a crash leave the stories 'sending', sent again by the next run and
@@ -31,40 +32,39 @@
 #define PROGRESS_THRESHOLD 100
 /* A chunk, for a target that can start a step and finish it later: stories
  * marked 'sending' in one transaction, and whose answers are recorded in one.
- * In a pipelined run (SYNC_PIPELINE_STORIES), half of what is due, so that
- * one chunk is sent while the other is recorded; at most SYNC_CHUNK_STORIES
- * (or one step, if more). A chunk's transactions rewrite the pages its
- * stories are on, and in a queue whose consent order is scattered through the
- * file that is most of the file whatever the chunk's size: there, fewer and
- * larger chunks cost far less. Syncing 100,000 such stories to a local PostgreSQL
- * took 24.9 s in chunks of 5,000, 15.8 s in chunks of 10,000 and 11.5 s in
- * chunks of 20,000; the bound is the memory the answers wait in (about 110
- * bytes a story, two chunks' worth) and the stories a killed run leaves
- * maybe delivered. A target without start gets chunks of one step,
- * batch_size stories, as it sends them one by one. */
+ * In a pipelined run (SYNC_PIPELINE_STORIES), a third of what is due, so that
+ * a chunk is sent while the one before is recorded and the next is marked;
+ * at most SYNC_CHUNK_STORIES (or one step, if more). A chunk's transactions
+ * rewrite the pages its stories are on, and in a queue whose consent order is
+ * scattered through the file that is most of the file whatever the chunk's
+ * size: there, fewer and larger chunks cost far less. Syncing 100,000 such
+ * stories to a local PostgreSQL took 24.9 s in chunks of 5,000, 15.8 s in
+ * chunks of 10,000 and 11.5 s in chunks of 20,000; the bound is the memory the
+ * answers wait in (about 110 bytes a story, two chunks' worth) and the
+ * stories a killed run leaves maybe delivered. A target without start gets
+ * chunks of one step, batch_size stories, as it sends them one by one. */
 #define SYNC_CHUNK_STORIES 10000
-/* From this many due, the run is pipelined: the applier records a chunk's
- * answers on a second connection, in a thread, while the next chunk is sent.
- * Below it, on the run's own connection and in its thread, in one chunk: a
- * connection and a thread cost more than the overlap saves. Medians of 9 to
- * 11 runs to a local PostgreSQL on 2 cores: 1,000 stories 131 ms on one
- * connection, 146 ms pipelined; 4,000: 447 against 463; 10,000 scattered
- * through the file: 988 against 966; 10,000 in consent order: 878 against
- * 784. */
+/* From this many due, the run is pipelined, on two lanes: one chunk is sent
+ * while a thread, on the other connection, records the chunk before and marks
+ * the next. Below it, one lane, in the run's own thread: a connection and a
+ * thread cost about what the overlap saves. Medians of 9 alternating runs to
+ * a local PostgreSQL on 2 cores: 1,000 stories 109 ms on one lane, 116 ms on
+ * two; 4,000: 342 against 336; 10,000 scattered through the file (7 runs):
+ * 831 against 775; 10,000 in consent order (5 runs): 792 against 681. */
 #define SYNC_PIPELINE_STORIES 6000
-/* The sync connection's SQLite page cache, in KiB (SQLite's default is 2000). */
+/* The first lane's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
-/* The applier's page cache and its TEMP table's, in KiB: smaller, since it
- * writes each page of a chunk's stories once. With 1024 for both, syncing
+/* The second lane's page cache and its TEMP tables', in KiB: smaller, since
+ * it writes each page of a chunk's stories once. With 1024 for both, syncing
  * 100,000 stories peaked 1.5 MB higher and was no faster. */
-#define APPLIER_CACHE_KIB "512"
-#define APPLIER_TEMP_CACHE_KIB "256"
+#define LANE_CACHE_KIB "512"
+#define LANE_TEMP_CACHE_KIB "256"
 #define STALE_SECONDS (24 * 3600)
 
 /* What is delivered: stories, or withdrawals of delivered stories. */
 enum sync_kind { KIND_STORIES, KIND_WITHDRAWALS, KIND_COUNT };
 
-/* What the target said of one item, kept until the applier records it. */
+/* What the target said of one item, kept until a lane records it. */
 typedef struct {
 	char *id;
 	sqlite3_int64 rid;             /* the story's rowid (stories only) */
@@ -84,11 +84,23 @@ typedef struct {
 	size_t n, cap;
 } answer_list;
 
-/* The applier: a second connection to the queue, on which a thread records
- * one chunk's answers (the stories' new states, their audit and attempt
- * rows) in one transaction while the run sends the next chunk. */
+/* A lane: a connection to the queue with the statements a chunk needs, to
+ * pick it and mark it 'sending' (temp.sync_chunk), to read it, and to record
+ * its answers (temp.sync_answers). A run long enough to pipeline has two:
+ * while the run sends the chunk picked on one, a thread records the chunk
+ * before on the other and picks the next there (lane_turn). Each turn is one
+ * transaction, so the queue still has one writer at a time. */
 typedef struct {
 	sqlite3 *db;
+	int own_db;                /* opened for the lane (else the store's connection) */
+	sqlite3_stmt *pick[KIND_COUNT];       /* fill temp.sync_chunk after the keyset */
+	sqlite3_stmt *read[KIND_COUNT];       /* records of a step of the chunk */
+	sqlite3_stmt *mark_sending;
+	sqlite3_stmt *chunk_leave;     /* the chunk's stories leave their counts... */
+	sqlite3_stmt *chunk_enter;     /* ...and join 'sending' */
+	sqlite3_stmt *chunk_last;
+	sqlite3_stmt *restore_unsent;
+	sqlite3_stmt *clear_chunk;
 	sqlite3_stmt *insert;
 	sqlite3_stmt *audit_sent;
 	sqlite3_stmt *add_attempts;
@@ -98,25 +110,17 @@ typedef struct {
 	sqlite3_stmt *not_taken[KIND_COUNT];  /* the items tried and not taken */
 	sqlite3_stmt *remove_withdrawn;
 	sqlite3_stmt *remove_attempts;
-	sqlite3_stmt *counts_leave;    /* answered stories leave 'sending'... */
-	sqlite3_stmt *counts_enter;    /* ...for their new state */
-	sqlite3_stmt *clear;
-	int own_db;                /* db is the applier's own, in a thread; else the run's */
-	const char *target_label;
-	int erase_at_delivery;
-	enum sync_kind kind;
-	answer_list work;          /* the chunk being recorded */
+	sqlite3_stmt *answers_leave;   /* answered stories leave 'sending'... */
+	sqlite3_stmt *answers_enter;   /* ...for their new state */
+	sqlite3_stmt *clear_answers;
+	int has_chunk;             /* temp.sync_chunk holds a chunk, its stories marked */
+	sqlite3_int64 sent_upto;   /* the chunk's last item tried (a seq) */
+	answer_list work;          /* the answers of the chunk read from this lane */
 	long taken_count;          /* of which the target took */
-	pthread_t thread;
-	int running;
-	int rc;                    /* 0, or -1 with error */
-	long erased;
-	long removed;
 	char error[512];
-} sync_applier;
+} sync_lane;
 
-/* One sync run's state: the queue, the target, and the prepared statements
- * (per kind where the two differ). */
+/* One sync run's state: the queue, the target, and the lanes. */
 typedef struct {
 	store *st;
 	sqlite3 *db;
@@ -127,24 +131,31 @@ typedef struct {
 	int force;
 	int erase_at_delivery;     /* retention 0: contact details go with the 'delivered' mark */
 	char started[32];          /* UTC time the run began: "due" is judged against it */
-	sqlite3_stmt *pick[KIND_COUNT];       /* fill temp.sync_chunk after the keyset */
-	sqlite3_stmt *read[KIND_COUNT];       /* records of a step of the chunk */
-	sqlite3_stmt *mark_sending;
-	sqlite3_stmt *counts_leave;    /* the chunk's stories leave their counts... */
-	sqlite3_stmt *counts_enter;    /* ...and join 'sending' */
-	sqlite3_stmt *chunk_last;
-	sqlite3_stmt *restore_unsent;
-	sqlite3_stmt *clear_chunk;
-	answer_list answers;       /* the chunk's answers so far */
+	sync_lane lanes[2];        /* the second only in a pipelined run */
+	answer_list answers;       /* the answers of the chunk being sent */
 	sqlite3_int64 sent_upto;   /* the chunk's last item tried (a seq) */
-	sync_applier applier;
-	int pipelined;             /* enough is due for the applier to work beside the sends */
+	char last_time[64];        /* the keyset: the last chunk's last consent time */
+	char last_id[64];          /* ...and id */
+	long erased;               /* contact details erased at delivery */
+	long removed;              /* withdrawn stories removed once done */
+	int pipelined;             /* enough is due for a second lane to work beside the sends */
 	int in_transaction;        /* a transaction is open on db (rolled back on error) */
 	sync_summary *summary;
 	long total_due;
 	long done;
 	FILE *progress;
 } sync_run_state;
+
+/* One turn of a lane, in a thread of its own while the run sends. */
+typedef struct {
+	sync_run_state *run;
+	sync_lane *lane;
+	enum sync_kind kind;
+	size_t pick_cap;           /* pick up to this many next; 0: none */
+	long picked;               /* out: how many, or -1 with lane->error */
+	pthread_t thread;
+	int running;
+} lane_job;
 
 /* One step's items and what sync.c keeps beside each: its place in the chunk
  * and how often it was tried before (for the backoff). */
@@ -310,21 +321,6 @@ static int prepare(sync_run_state *run, sqlite3_stmt **stmt, const char *sql)
 }
 
 
-static void finalize_all(sync_run_state *run)
-{
-	sqlite3_stmt **all[] = { &run->mark_sending, &run->counts_leave, &run->counts_enter,
-				 &run->chunk_last, &run->restore_unsent, &run->clear_chunk };
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-		sqlite3_finalize(*all[i]);
-		*all[i] = NULL;
-	}
-	for (int k = 0; k < KIND_COUNT; k++) {
-		sqlite3_finalize(run->pick[k]);
-		sqlite3_finalize(run->read[k]);
-		run->pick[k] = run->read[k] = NULL;
-	}
-}
-
 /* The chunk being delivered: each item in the order it is sent, and the
  * status it had before it was marked 'sending'. TEMP: a crash loses it, and
  * the next run, finding the stories still 'sending', sends them again; the
@@ -340,7 +336,7 @@ static const char chunk_sql[] =
 	" staff INTEGER);"             /* posted_by_staff, for the counts by state */
 	"DELETE FROM temp.sync_chunk";
 
-/* The applier's copy of a chunk's answers, on its own connection. */
+/* A lane's copy of the answers it records. */
 static const char answers_sql[] =
 	"CREATE TEMP TABLE IF NOT EXISTS sync_answers ("
 	" seq INTEGER PRIMARY KEY,"
@@ -388,18 +384,58 @@ static char *read_stories_sql(void)
 	return sql;
 }
 
-static int prepare_all(sync_run_state *run)
+static int lane_prepare(sync_lane *lane, sqlite3_stmt **stmt, const char *sql)
 {
-	char *read_stories = read_stories_sql();
-	if (read_stories == NULL) {
-		store_set_error(run->st, "store_record_select is not of the shape sync reads");
+	if (sqlite3_prepare_v2(lane->db, sql, -1, stmt, NULL) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "preparing a sync statement: %s",
+			 sqlite3_errmsg(lane->db));
 		return -1;
 	}
-	int rc = prepare(run, &run->read[KIND_STORIES], read_stories);
+	return 0;
+}
+
+/* Step a lane's statement that returns no rows and reset it; -1 on error. */
+static int lane_step(sync_lane *lane, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
+			 sqlite3_errmsg(lane->db));
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int lane_bind(sync_lane *lane, sqlite3_stmt *stmt, int i, const char *text)
+{
+	if (sqlite3_bind_text(stmt, i, text, -1, SQLITE_STATIC) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "binding: %s", sqlite3_errmsg(lane->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* On the lane's connection: its TEMP tables and its statements. 0, or -1
+ * with lane->error. */
+static int lane_prepare_all(sync_lane *lane)
+{
+	if (sqlite3_exec(lane->db, chunk_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(lane->db, answers_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "setting up the sync: %s",
+			 sqlite3_errmsg(lane->db));
+		return -1;
+	}
+	char *read_stories = read_stories_sql();
+	if (read_stories == NULL) {
+		snprintf(lane->error, sizeof lane->error,
+			 "store_record_select is not of the shape sync reads");
+		return -1;
+	}
+	int rc = lane_prepare(lane, &lane->read[KIND_STORIES], read_stories);
 	free(read_stories);
 	if (rc != 0)
 		return -1;
-	if (prepare(run, &run->pick[KIND_STORIES],
+	if (lane_prepare(lane, &lane->pick[KIND_STORIES],
 		    /* The unary + keeps SQLite on the consent-order index: the
 		     * chunk is the oldest due stories, in order. */
 		    "INSERT INTO temp.sync_chunk (id, rid, was, consented_at, has_contact, staff)"
@@ -409,58 +445,99 @@ static int prepare_all(sync_run_state *run)
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
 		    " AND (consented_at, id) > (?3, ?4)"
 		    " ORDER BY consented_at, id LIMIT ?5") ||
-	    prepare(run, &run->pick[KIND_WITHDRAWALS],
+	    lane_prepare(lane, &lane->pick[KIND_WITHDRAWALS],
 		    "INSERT INTO temp.sync_chunk (id, rid, was)"
 		    " SELECT id, rowid, status FROM stories WHERE withdrawal_pending > 0"
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
 		    " AND id > ?4 ORDER BY id LIMIT ?5") ||
-	    prepare(run, &run->read[KIND_WITHDRAWALS],
+	    lane_prepare(lane, &lane->read[KIND_WITHDRAWALS],
 		    "SELECT json_object('withdrawal', json_object('id', s.id, 'withdrawn_at', s.withdrawn_at)),"
 		    " s.id, s.status, c.seq, s.attempt_count, s.withdrawal_pending = 2, c.rid, 0,"
 		    " s.posted_by_staff"
 		    " FROM temp.sync_chunk c JOIN stories s ON s.rowid = c.rid"
 		    " WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2") ||
-	    prepare(run, &run->mark_sending,
+	    lane_prepare(lane, &lane->mark_sending,
 		    "UPDATE stories SET status = 'sending'"
 		    " WHERE rowid IN (SELECT rid FROM temp.sync_chunk)") ||
-	    prepare(run, &run->counts_leave,
+	    lane_prepare(lane, &lane->chunk_leave,
 		    "UPDATE story_counts SET stories = stories - d.n"
 		    " FROM (SELECT was, staff, count(*) AS n FROM temp.sync_chunk GROUP BY was, staff) AS d"
 		    " WHERE story_counts.status = d.was AND story_counts.posted_by_staff = d.staff") ||
-	    prepare(run, &run->counts_enter,
+	    lane_prepare(lane, &lane->chunk_enter,
 		    "INSERT INTO story_counts (status, posted_by_staff, stories)"
 		    " SELECT 'sending', staff, count(*) FROM temp.sync_chunk WHERE true GROUP BY staff"
 		    " ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + excluded.stories") ||
-	    prepare(run, &run->chunk_last,
+	    lane_prepare(lane, &lane->chunk_last,
 		    "SELECT consented_at, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
 	    /* Marked but never sent (the run stopped): as they were. */
-	    prepare(run, &run->restore_unsent,
+	    lane_prepare(lane, &lane->restore_unsent,
 		    "UPDATE stories SET status = c.was FROM temp.sync_chunk c"
 		    " WHERE c.rid = stories.rowid AND c.seq > ?1 AND stories.status = 'sending'") ||
-	    prepare(run, &run->clear_chunk, "DELETE FROM temp.sync_chunk"))
+	    lane_prepare(lane, &lane->clear_chunk, "DELETE FROM temp.sync_chunk") ||
+	    lane_prepare(lane, &lane->insert,
+		    "INSERT INTO temp.sync_answers (id, rid, has_contact, sent_at, outcome, taken, event,"
+		    " code, message, next_attempt_at, maybe_stored, staff)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") ||
+	    /* The audit and attempt rows go in in story id order: their
+	     * story_id indexes are then filled leaf by leaf, not at random. */
+	    lane_prepare(lane, &lane->audit_sent,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_answers"
+		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
+	    lane_prepare(lane, &lane->add_attempts,
+		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
+		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_answers ORDER BY id") ||
+	    lane_prepare(lane, &lane->audit_taken,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT id, ?1, event, ?2 FROM temp.sync_answers WHERE taken = 1 ORDER BY id") ||
+	    /* Before the 'delivered' update, which erases them. */
+	    lane_prepare(lane, &lane->audit_erased,
+		    "INSERT INTO audit (story_id, at, event, actor)"
+		    " SELECT id, ?1, 'contact details erased', 'retention'"
+		    " FROM temp.sync_answers WHERE taken = 1 AND has_contact ORDER BY id") ||
+	    lane_prepare(lane, &lane->taken[KIND_STORIES],
+		    "UPDATE stories SET status = 'delivered', delivered_at = ?1, delivered_to = ?2,"
+		    " attempt_count = attempt_count + 1, next_attempt_at = NULL,"
+		    " contact_erased_at = CASE WHEN ?3 AND contact_erased_at IS NULL"
+		    "  AND (email IS NOT NULL OR postcode IS NOT NULL) THEN ?1 ELSE contact_erased_at END,"
+		    " email = CASE WHEN ?3 THEN NULL ELSE email END,"
+		    " postcode = CASE WHEN ?3 THEN NULL ELSE postcode END"
+		    " WHERE status = 'sending' AND rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
+	    lane_prepare(lane, &lane->not_taken[KIND_STORIES],
+		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
+		    " next_attempt_at = c.next_attempt_at,"
+		    " maybe_delivered = CASE WHEN c.maybe_stored THEN 1 ELSE maybe_delivered END"
+		    " FROM temp.sync_answers c"
+		    " WHERE c.rid = stories.rowid AND c.taken = 0 AND stories.status = 'sending'") ||
+	    lane_prepare(lane, &lane->taken[KIND_WITHDRAWALS],
+		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
+		    " attempt_count = attempt_count + 1"
+		    " WHERE rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
+	    /* A story withdrawn while it was only maybe delivered (pending 2),
+	     * now withdrawn at the target or known never to have reached it:
+	     * nothing of it needs to stay, as when a story is withdrawn before
+	     * any sync had it. */
+	    lane_prepare(lane, &lane->remove_withdrawn,
+		    "DELETE FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 2"
+		    " AND rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
+	    lane_prepare(lane, &lane->remove_attempts,
+		    "DELETE FROM attempts WHERE story_id IN (SELECT c.id FROM temp.sync_answers c"
+		    " WHERE c.taken = 1 AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.id = c.id))") ||
+	    lane_prepare(lane, &lane->not_taken[KIND_WITHDRAWALS],
+		    "UPDATE stories SET attempt_count = attempt_count + 1,"
+		    " next_attempt_at = c.next_attempt_at FROM temp.sync_answers c"
+		    " WHERE c.rid = stories.rowid AND c.taken = 0") ||
+	    lane_prepare(lane, &lane->answers_leave,
+		    "UPDATE story_counts SET stories = stories - d.n"
+		    " FROM (SELECT staff, count(*) AS n FROM temp.sync_answers WHERE taken = ?1"
+		    "  GROUP BY staff) AS d"
+		    " WHERE story_counts.status = 'sending' AND story_counts.posted_by_staff = d.staff") ||
+	    lane_prepare(lane, &lane->answers_enter,
+		    "INSERT INTO story_counts (status, posted_by_staff, stories)"
+		    " SELECT ?2, staff, count(*) FROM temp.sync_answers WHERE taken = ?1 GROUP BY staff"
+		    " ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + excluded.stories") ||
+	    lane_prepare(lane, &lane->clear_answers, "DELETE FROM temp.sync_answers"))
 		return -1;
-	return 0;
-}
-
-/* Step a statement that returns no rows and reset it; -1 on error. */
-static int step_done(sync_run_state *run, sqlite3_stmt *stmt)
-{
-	int rc = sqlite3_step(stmt);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	if (rc != SQLITE_DONE) {
-		store_set_error(run->st, "updating the queue: %s", sqlite3_errmsg(run->db));
-		return -1;
-	}
-	return 0;
-}
-
-static int bind_text(sync_run_state *run, sqlite3_stmt *stmt, int i, const char *text)
-{
-	if (sqlite3_bind_text(stmt, i, text, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
-		return -1;
-	}
 	return 0;
 }
 
@@ -567,14 +644,14 @@ static void free_step(sync_step *step)
 
 /* Read the next up to cap items of the chunk, after *after (a seq), into
  * step. Returns how many, or -1. */
-static long read_step(sync_run_state *run, enum sync_kind kind, sync_step *step, size_t cap,
-		      sqlite3_int64 *after)
+static long read_step(sync_run_state *run, sync_lane *lane, enum sync_kind kind, sync_step *step,
+		      size_t cap, sqlite3_int64 *after)
 {
-	sqlite3_stmt *stmt = run->read[kind];
+	sqlite3_stmt *stmt = lane->read[kind];
 	step->n = 0;
 	if (sqlite3_bind_int64(stmt, 1, *after) != SQLITE_OK ||
 	    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)cap) != SQLITE_OK) {
-		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
+		store_set_error(run->st, "binding: %s", sqlite3_errmsg(lane->db));
 		sqlite3_reset(stmt);
 		return -1;
 	}
@@ -609,7 +686,7 @@ static long read_step(sync_run_state *run, enum sync_kind kind, sync_step *step,
 	sqlite3_clear_bindings(stmt);
 	if (rc != SQLITE_DONE) {
 		store_set_error(run->st, "reading due stories: %s",
-				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(run->db));
+				rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(lane->db));
 		free_step(step);
 		return -1;
 	}
@@ -634,8 +711,8 @@ static size_t step_size(const sync_run_state *run)
 	return (size_t)run->cfg->batch_size;
 }
 
-/* Items in one chunk: for a target that takes many at once, half of what is
- * due, within SYNC_CHUNK_STORIES; for one that sends item by item, one step,
+/* Items in one chunk: for a target that takes many at once, all that is due
+ * or, pipelined, a third of it, within SYNC_CHUNK_STORIES; for one that sends item by item, one step,
  * so its answers are kept as often as before. */
 static size_t chunk_size(const sync_run_state *run)
 {
@@ -644,8 +721,8 @@ static size_t chunk_size(const sync_run_state *run)
 		return step;
 	if (!run->pipelined)
 		return step > SYNC_CHUNK_STORIES ? step : SYNC_CHUNK_STORIES;
-	size_t half = run->total_due > 1 ? ((size_t)run->total_due + 1) / 2 : 1;
-	size_t chunk = half < SYNC_CHUNK_STORIES ? half : SYNC_CHUNK_STORIES;
+	size_t third = run->total_due > 1 ? ((size_t)run->total_due + 2) / 3 : 1;
+	size_t chunk = third < SYNC_CHUNK_STORIES ? third : SYNC_CHUNK_STORIES;
 	return chunk > step ? chunk : step;
 }
 
@@ -727,173 +804,86 @@ static int note_answers(sync_run_state *run, const sync_step *step, time_t sent)
 	return 0;
 }
 
-/* ---- The applier ---- */
+/* ---- The lanes ---- */
 
-static void applier_close(sync_applier *a)
+static void lane_close(sync_lane *lane)
 {
-	sqlite3_stmt **all[] = { &a->insert, &a->audit_sent, &a->add_attempts, &a->audit_taken,
-				 &a->audit_erased, &a->taken[KIND_STORIES],
-				 &a->taken[KIND_WITHDRAWALS], &a->not_taken[KIND_STORIES],
-				 &a->not_taken[KIND_WITHDRAWALS], &a->remove_withdrawn,
-				 &a->remove_attempts, &a->counts_leave, &a->counts_enter, &a->clear };
+	sqlite3_stmt **all[] = {
+		&lane->pick[KIND_STORIES], &lane->pick[KIND_WITHDRAWALS], &lane->read[KIND_STORIES],
+		&lane->read[KIND_WITHDRAWALS], &lane->mark_sending, &lane->chunk_leave,
+		&lane->chunk_enter, &lane->chunk_last, &lane->restore_unsent, &lane->clear_chunk,
+		&lane->insert, &lane->audit_sent, &lane->add_attempts, &lane->audit_taken,
+		&lane->audit_erased, &lane->taken[KIND_STORIES], &lane->taken[KIND_WITHDRAWALS],
+		&lane->not_taken[KIND_STORIES], &lane->not_taken[KIND_WITHDRAWALS],
+		&lane->remove_withdrawn, &lane->remove_attempts, &lane->answers_leave,
+		&lane->answers_enter, &lane->clear_answers };
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		sqlite3_finalize(*all[i]);
 		*all[i] = NULL;
 	}
-	if (a->db != NULL)
-		(void)sqlite3_exec(a->db, "DROP TABLE IF EXISTS temp.sync_answers", NULL, NULL, NULL);
-	if (a->own_db)
-		sqlite3_close(a->db);
-	a->db = NULL;
-	answers_free(&a->work);
+	if (lane->db != NULL)
+		(void)sqlite3_exec(lane->db, "DROP TABLE IF EXISTS temp.sync_chunk;"
+				   " DROP TABLE IF EXISTS temp.sync_answers", NULL, NULL, NULL);
+	if (lane->own_db)
+		sqlite3_close(lane->db);
+	lane->db = NULL;
+	lane->own_db = 0;
+	answers_free(&lane->work);
 }
 
-static int applier_prepare(sync_applier *a, sqlite3_stmt **stmt, const char *sql)
+/* Open the second lane's connection, with caches smaller than the run's: it
+ * writes each page of a chunk's stories once. 0, or -1 with lane->error (and
+ * the lane closed again). */
+static int lane_open(sync_run_state *run, sync_lane *lane)
 {
-	if (sqlite3_prepare_v2(a->db, sql, -1, stmt, NULL) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "preparing a sync statement: %s",
-			 sqlite3_errmsg(a->db));
+	lane->db = store_open_writer(run->st, lane->error, sizeof lane->error);
+	if (lane->db == NULL)
+		return -1;
+	lane->own_db = 1;
+	if (sqlite3_exec(lane->db, "PRAGMA cache_size = -" LANE_CACHE_KIB "; PRAGMA temp_store = FILE;"
+			 " PRAGMA temp.cache_size = -" LANE_TEMP_CACHE_KIB, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "setting up the sync: %s",
+			 sqlite3_errmsg(lane->db));
+		lane_close(lane);
+		return -1;
+	}
+	if (lane_prepare_all(lane) != 0) {
+		lane_close(lane);
 		return -1;
 	}
 	return 0;
 }
 
-/* Open the applier's connection and prepare its statements: a connection of
- * its own for a run long enough to send one chunk while it records another
- * (run->pipelined), else the run's. 0 or -1. */
-static int applier_open(sync_run_state *run)
-{
-	sync_applier *a = &run->applier;
-	a->target_label = run->target_label;
-	a->erase_at_delivery = run->erase_at_delivery;
-	a->own_db = run->pipelined;
-	a->db = a->own_db ? store_open_writer(run->st, a->error, sizeof a->error) : run->db;
-	if (a->db == NULL)
-		return -1;
-	if ((a->own_db &&
-	     sqlite3_exec(a->db, "PRAGMA cache_size = -" APPLIER_CACHE_KIB "; PRAGMA temp_store = FILE;"
-			  " PRAGMA temp.cache_size = -" APPLIER_TEMP_CACHE_KIB, NULL, NULL, NULL) !=
-		     SQLITE_OK) ||
-	    sqlite3_exec(a->db, answers_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "setting up the sync: %s", sqlite3_errmsg(a->db));
-		return -1;
-	}
-	if (applier_prepare(a, &a->insert,
-		    "INSERT INTO temp.sync_answers (id, rid, has_contact, sent_at, outcome, taken, event,"
-		    " code, message, next_attempt_at, maybe_stored, staff)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") ||
-	    /* The audit and attempt rows go in in story id order: their
-	     * story_id indexes are then filled leaf by leaf, not at random. */
-	    applier_prepare(a, &a->audit_sent,
-		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_answers"
-		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
-	    applier_prepare(a, &a->add_attempts,
-		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
-		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_answers ORDER BY id") ||
-	    applier_prepare(a, &a->audit_taken,
-		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, ?1, event, ?2 FROM temp.sync_answers WHERE taken = 1 ORDER BY id") ||
-	    /* Before the 'delivered' update, which erases them. */
-	    applier_prepare(a, &a->audit_erased,
-		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, ?1, 'contact details erased', 'retention'"
-		    " FROM temp.sync_answers WHERE taken = 1 AND has_contact ORDER BY id") ||
-	    applier_prepare(a, &a->taken[KIND_STORIES],
-		    "UPDATE stories SET status = 'delivered', delivered_at = ?1, delivered_to = ?2,"
-		    " attempt_count = attempt_count + 1, next_attempt_at = NULL,"
-		    " contact_erased_at = CASE WHEN ?3 AND contact_erased_at IS NULL"
-		    "  AND (email IS NOT NULL OR postcode IS NOT NULL) THEN ?1 ELSE contact_erased_at END,"
-		    " email = CASE WHEN ?3 THEN NULL ELSE email END,"
-		    " postcode = CASE WHEN ?3 THEN NULL ELSE postcode END"
-		    " WHERE status = 'sending' AND rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
-	    applier_prepare(a, &a->not_taken[KIND_STORIES],
-		    "UPDATE stories SET status = 'failed', attempt_count = attempt_count + 1,"
-		    " next_attempt_at = c.next_attempt_at,"
-		    " maybe_delivered = CASE WHEN c.maybe_stored THEN 1 ELSE maybe_delivered END"
-		    " FROM temp.sync_answers c"
-		    " WHERE c.rid = stories.rowid AND c.taken = 0 AND stories.status = 'sending'") ||
-	    applier_prepare(a, &a->taken[KIND_WITHDRAWALS],
-		    "UPDATE stories SET withdrawal_pending = 0, next_attempt_at = NULL,"
-		    " attempt_count = attempt_count + 1"
-		    " WHERE rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
-	    /* A story withdrawn while it was only maybe delivered (pending 2),
-	     * now withdrawn at the target or known never to have reached it:
-	     * nothing of it needs to stay, as when a story is withdrawn before
-	     * any sync had it. */
-	    applier_prepare(a, &a->remove_withdrawn,
-		    "DELETE FROM stories WHERE status = 'withdrawn' AND withdrawal_pending = 2"
-		    " AND rowid IN (SELECT rid FROM temp.sync_answers WHERE taken = 1)") ||
-	    applier_prepare(a, &a->remove_attempts,
-		    "DELETE FROM attempts WHERE story_id IN (SELECT c.id FROM temp.sync_answers c"
-		    " WHERE c.taken = 1 AND NOT EXISTS (SELECT 1 FROM stories s WHERE s.id = c.id))") ||
-	    applier_prepare(a, &a->not_taken[KIND_WITHDRAWALS],
-		    "UPDATE stories SET attempt_count = attempt_count + 1,"
-		    " next_attempt_at = c.next_attempt_at FROM temp.sync_answers c"
-		    " WHERE c.rid = stories.rowid AND c.taken = 0") ||
-	    applier_prepare(a, &a->counts_leave,
-		    "UPDATE story_counts SET stories = stories - d.n"
-		    " FROM (SELECT staff, count(*) AS n FROM temp.sync_answers WHERE taken = ?1"
-		    "  GROUP BY staff) AS d"
-		    " WHERE story_counts.status = 'sending' AND story_counts.posted_by_staff = d.staff") ||
-	    applier_prepare(a, &a->counts_enter,
-		    "INSERT INTO story_counts (status, posted_by_staff, stories)"
-		    " SELECT ?2, staff, count(*) FROM temp.sync_answers WHERE taken = ?1 GROUP BY staff"
-		    " ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + excluded.stories") ||
-	    applier_prepare(a, &a->clear, "DELETE FROM temp.sync_answers"))
-		return -1;
-	return 0;
-}
-
-/* Step an applier statement that returns no rows and reset it; -1 on error. */
-static int applier_step(sync_applier *a, sqlite3_stmt *stmt)
-{
-	int rc = sqlite3_step(stmt);
-	if (rc != SQLITE_DONE)
-		snprintf(a->error, sizeof a->error, "updating the queue: %s", sqlite3_errmsg(a->db));
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int applier_bind(sync_applier *a, sqlite3_stmt *stmt, int i, const char *text)
-{
-	if (sqlite3_bind_text(stmt, i, text, -1, SQLITE_STATIC) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "binding: %s", sqlite3_errmsg(a->db));
-		return -1;
-	}
-	return 0;
-}
-
-/* Inside the applier's transaction: change the status of the stories the
+/* Inside the lane's transaction: change the status of the stories the
  * target took (taken 1) or did not (0) from 'sending' to status, with the
  * counts by state moved once for them all (counted_change). 0 or -1. */
-static int applier_counted(sync_applier *a, sqlite3_stmt *change, int taken, const char *status)
+static int lane_counted(sync_lane *lane, sqlite3_stmt *change, int taken, const char *status)
 {
-	long expected = taken ? a->taken_count : (long)a->work.n - a->taken_count;
-	sqlite3_stmt *const moves[] = { a->counts_leave, a->counts_enter };
-	if (sqlite3_bind_int(a->counts_leave, 1, taken) != SQLITE_OK ||
-	    sqlite3_bind_int(a->counts_enter, 1, taken) != SQLITE_OK ||
-	    applier_bind(a, a->counts_enter, 2, status) != 0)
+	long expected = taken ? lane->taken_count : (long)lane->work.n - lane->taken_count;
+	sqlite3_stmt *const moves[] = { lane->answers_leave, lane->answers_enter };
+	if (sqlite3_bind_int(lane->answers_leave, 1, taken) != SQLITE_OK ||
+	    sqlite3_bind_int(lane->answers_enter, 1, taken) != SQLITE_OK ||
+	    lane_bind(lane, lane->answers_enter, 2, status) != 0)
 		return -1;
-	if (counted_change(a->db, change, expected, moves, 2) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "updating the queue: %s", sqlite3_errmsg(a->db));
+	if (counted_change(lane->db, change, expected, moves, 2) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
+			 sqlite3_errmsg(lane->db));
 		return -1;
 	}
 	return 0;
 }
 
-/* Copy the chunk's answers into the applier's TEMP table, in the caller's
+/* Copy the chunk's answers into the lane's TEMP table, in the caller's
  * transaction. 0 or -1. */
-static int applier_load(sync_applier *a)
+static int lane_load(sync_lane *lane, enum sync_kind kind)
 {
-	sqlite3_stmt *stmt = a->insert;
-	a->taken_count = 0;
+	sqlite3_stmt *stmt = lane->insert;
+	lane->taken_count = 0;
 	/* A step's answers share one sent time: formatted once for them all. */
 	time_t sent_formatted = (time_t)-1;
 	char sent_at[32] = "", next_attempt_at[32] = "";
-	for (size_t i = 0; i < a->work.n; i++) {
-		const sync_answer *answer = &a->work.rows[i];
+	for (size_t i = 0; i < lane->work.n; i++) {
+		const sync_answer *answer = &lane->work.rows[i];
 		int taken = answer->outcome == SYNC_DELIVERED || answer->outcome == SYNC_ALREADY_THERE;
 		if (!answer->not_sent && answer->sent != sent_formatted) {
 			utc_at(answer->sent, sent_at, sizeof sent_at);
@@ -901,190 +891,216 @@ static int applier_load(sync_applier *a)
 		}
 		if (!taken)
 			utc_at(answer->next_attempt, next_attempt_at, sizeof next_attempt_at);
-		a->taken_count += taken;
-		const char *event = a->kind == KIND_WITHDRAWALS ? "withdrawal delivered"
+		lane->taken_count += taken;
+		const char *event = kind == KIND_WITHDRAWALS ? "withdrawal delivered"
 			: answer->outcome == SYNC_ALREADY_THERE ? "delivered (already there)" : "delivered";
-		if (applier_bind(a, stmt, 1, answer->id) != 0 ||
+		if (lane_bind(lane, stmt, 1, answer->id) != 0 ||
 		    sqlite3_bind_int64(stmt, 2, answer->rid) != SQLITE_OK ||
 		    sqlite3_bind_int(stmt, 3, answer->has_contact) != SQLITE_OK ||
 		    (!answer->not_sent &&
 		     sqlite3_bind_text(stmt, 4, sent_at, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
-		    applier_bind(a, stmt, 5, outcome_name(answer->outcome)) != 0 ||
+		    lane_bind(lane, stmt, 5, outcome_name(answer->outcome)) != 0 ||
 		    sqlite3_bind_int(stmt, 6, taken) != SQLITE_OK ||
-		    (taken && applier_bind(a, stmt, 7, event) != 0) ||
-		    applier_bind(a, stmt, 8, answer->code) != 0 ||
-		    applier_bind(a, stmt, 9, answer->message ? answer->message : "") != 0 ||
+		    (taken && lane_bind(lane, stmt, 7, event) != 0) ||
+		    lane_bind(lane, stmt, 8, answer->code) != 0 ||
+		    lane_bind(lane, stmt, 9, answer->message ? answer->message : "") != 0 ||
 		    (!taken && sqlite3_bind_text(stmt, 10, next_attempt_at, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
 		    sqlite3_bind_int(stmt, 11, answer->maybe_stored) != SQLITE_OK ||
 		    sqlite3_bind_int(stmt, 12, answer->staff) != SQLITE_OK ||
-		    applier_step(a, stmt) != 0)
+		    lane_step(lane, stmt) != 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Record the chunk's answers in one transaction: each item's new state, with
- * its attempt row and audit rows. 0, or -1 with a->error (nothing recorded:
- * the stories stay 'sending', sent again by the next run). */
-static int applier_apply(sync_applier *a)
+/* Inside the lane's transaction: record the answers in lane->work, each
+ * item's new state with its attempt row and audit rows. 0 or -1. */
+static int lane_record(sync_run_state *run, sync_lane *lane, enum sync_kind kind)
 {
 	char now[32];
 	utc_now(now, sizeof now);
-	const char *kind_name = a->kind == KIND_WITHDRAWALS ? "withdrawal" : "story";
-	long erased = 0, removed = 0;
-	if (sqlite3_exec(a->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "updating the queue: %s", sqlite3_errmsg(a->db));
-		return -1;
-	}
-	if (applier_load(a) != 0 ||
+	const char *kind_name = kind == KIND_WITHDRAWALS ? "withdrawal" : "story";
+	if (lane_load(lane, kind) != 0 ||
 	    /* Only what left the terminal was sent: an item that never left (the
 	     * run stopped first, or never reached the target) has its attempt,
 	     * not a "sent" (sent_at NULL). */
-	    (a->kind == KIND_STORIES &&
-	     (applier_bind(a, a->audit_sent, 1, a->target_label) != 0 ||
-	      applier_step(a, a->audit_sent) != 0)) ||
-	    applier_bind(a, a->add_attempts, 1, now) != 0 ||
-	    applier_bind(a, a->add_attempts, 2, a->target_label) != 0 ||
-	    applier_bind(a, a->add_attempts, 3, kind_name) != 0 ||
-	    applier_step(a, a->add_attempts) != 0 ||
-	    applier_bind(a, a->audit_taken, 1, now) != 0 ||
-	    applier_bind(a, a->audit_taken, 2, a->target_label) != 0 ||
-	    applier_step(a, a->audit_taken) != 0)
-		goto fail;
-	if (a->kind == KIND_STORIES && a->erase_at_delivery) {
-		if (applier_bind(a, a->audit_erased, 1, now) != 0 ||
-		    applier_step(a, a->audit_erased) != 0)
-			goto fail;
-		erased = sqlite3_changes(a->db);
+	    (kind == KIND_STORIES &&
+	     (lane_bind(lane, lane->audit_sent, 1, run->target_label) != 0 ||
+	      lane_step(lane, lane->audit_sent) != 0)) ||
+	    lane_bind(lane, lane->add_attempts, 1, now) != 0 ||
+	    lane_bind(lane, lane->add_attempts, 2, run->target_label) != 0 ||
+	    lane_bind(lane, lane->add_attempts, 3, kind_name) != 0 ||
+	    lane_step(lane, lane->add_attempts) != 0 ||
+	    lane_bind(lane, lane->audit_taken, 1, now) != 0 ||
+	    lane_bind(lane, lane->audit_taken, 2, run->target_label) != 0 ||
+	    lane_step(lane, lane->audit_taken) != 0)
+		return -1;
+	if (kind == KIND_STORIES && run->erase_at_delivery) {
+		if (lane_bind(lane, lane->audit_erased, 1, now) != 0 ||
+		    lane_step(lane, lane->audit_erased) != 0)
+			return -1;
+		run->erased += sqlite3_changes(lane->db);
 	}
-	if (a->kind == KIND_WITHDRAWALS) {
-		if (applier_step(a, a->remove_withdrawn) != 0)
-			goto fail;
-		removed = sqlite3_changes(a->db);
-		if (applier_step(a, a->remove_attempts) != 0)
-			goto fail;
+	if (kind == KIND_WITHDRAWALS) {
+		if (lane_step(lane, lane->remove_withdrawn) != 0)
+			return -1;
+		run->removed += sqlite3_changes(lane->db);
+		if (lane_step(lane, lane->remove_attempts) != 0)
+			return -1;
 	}
-	sqlite3_stmt *taken = a->taken[a->kind];
-	if (a->kind == KIND_STORIES) {
-		if (applier_bind(a, taken, 1, now) != 0 ||
-		    applier_bind(a, taken, 2, a->target_label) != 0 ||
-		    sqlite3_bind_int(taken, 3, a->erase_at_delivery) != SQLITE_OK ||
-		    applier_counted(a, taken, 1, "delivered") != 0 ||
-		    applier_counted(a, a->not_taken[KIND_STORIES], 0, "failed") != 0)
-			goto fail;
-	} else if (applier_step(a, taken) != 0 || applier_step(a, a->not_taken[a->kind]) != 0) {
-		goto fail;
-	}
-	if (applier_step(a, a->clear) != 0)
-		goto fail;
-	if (sqlite3_exec(a->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(a->error, sizeof a->error, "updating the queue: %s", sqlite3_errmsg(a->db));
-		goto fail;
-	}
-	a->erased += erased;
-	a->removed += removed;
-	return 0;
-fail:
-	(void)sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL);
-	return -1;
-}
-
-static void *applier_main(void *context)
-{
-	sync_applier *a = context;
-	a->rc = applier_apply(a);
-	return NULL;
-}
-
-/* Wait for the chunk the applier is recording, if any. 0, or -1 with the
- * applier's error on the store. */
-static int applier_wait(sync_run_state *run)
-{
-	sync_applier *a = &run->applier;
-	if (a->running) {
-		pthread_join(a->thread, NULL);
-		a->running = 0;
-	}
-	answers_clear(&a->work);
-	if (a->rc != 0) {
-		store_set_error(run->st, "%s", a->error);
+	int withdrawals = kind == KIND_WITHDRAWALS;
+	sqlite3_stmt *taken = lane->taken[withdrawals];
+	if (!withdrawals) {
+		if (lane_bind(lane, taken, 1, now) != 0 ||
+		    lane_bind(lane, taken, 2, run->target_label) != 0 ||
+		    sqlite3_bind_int(taken, 3, run->erase_at_delivery) != SQLITE_OK ||
+		    lane_counted(lane, taken, 1, "delivered") != 0 ||
+		    lane_counted(lane, lane->not_taken[KIND_STORIES], 0, "failed") != 0)
+			return -1;
+	} else if (lane_step(lane, taken) != 0 ||
+		   lane_step(lane, lane->not_taken[KIND_WITHDRAWALS]) != 0) {
 		return -1;
 	}
+	return lane_step(lane, lane->clear_answers);
+}
+
+/* Inside the lane's transaction: its chunk's stories marked and never sent
+ * (the run stopped early) go back to how they were, and the chunk is emptied. */
+static int lane_end_chunk(sync_lane *lane, enum sync_kind kind)
+{
+	if (kind == KIND_STORIES &&
+	    (sqlite3_bind_int64(lane->restore_unsent, 1, lane->sent_upto) != SQLITE_OK ||
+	     lane_step(lane, lane->restore_unsent) != 0))
+		return -1;
+	if (lane_step(lane, lane->clear_chunk) != 0)
+		return -1;
+	lane->has_chunk = 0;
 	return 0;
 }
 
-/* Hand the chunk's answers to the applier, which records them in a thread of
- * its own while the run goes on (or here, when no thread can be had). Call
- * applier_wait first. 0, or -1 with the error on the store. */
-static int applier_start(sync_run_state *run, enum sync_kind kind)
+/* Inside the lane's transaction: the next chunk of due items after the run's
+ * keyset, marked 'sending' when they are stories, and the keyset moved past
+ * it. Returns how many, or -1. */
+static long lane_pick(sync_run_state *run, sync_lane *lane, enum sync_kind kind, size_t cap)
 {
-	sync_applier *a = &run->applier;
-	if (run->answers.n == 0)
-		return 0;
-	if (a->db == NULL && applier_open(run) != 0) {
-		store_set_error(run->st, "%s", a->error);
-		return -1;
-	}
-	a->kind = kind;
-	/* The two lists change places: the run notes the next chunk's answers
-	 * in the one the applier emptied. */
-	answer_list spare = a->work;
-	a->work = run->answers;
-	run->answers = spare;
-	a->rc = 0;
-	if (a->own_db && sqlite3_threadsafe() != 0 &&
-	    pthread_create(&a->thread, NULL, applier_main, a) == 0) {
-		a->running = 1;
-		return 0;
-	}
-	a->rc = applier_apply(a);
-	return applier_wait(run);
-}
-
-/* Inside the caller's transaction: the next chunk of due items after the
- * keyset (last_time, last_id), marked 'sending' when they are stories.
- * Returns how many, or -1. */
-static long pick_chunk(sync_run_state *run, enum sync_kind kind, size_t cap, char *last_time,
-		       size_t last_time_len, char *last_id, size_t last_id_len)
-{
-	sqlite3_stmt *stmt = run->pick[kind];
+	sqlite3_stmt *stmt = lane->pick[kind];
 	if (sqlite3_bind_int(stmt, 1, run->force) != SQLITE_OK ||
-	    bind_text(run, stmt, 2, run->started) != 0 ||
-	    (kind == KIND_STORIES && bind_text(run, stmt, 3, last_time) != 0) ||
-	    bind_text(run, stmt, 4, last_id) != 0 ||
+	    lane_bind(lane, stmt, 2, run->started) != 0 ||
+	    (kind == KIND_STORIES && lane_bind(lane, stmt, 3, run->last_time) != 0) ||
+	    lane_bind(lane, stmt, 4, run->last_id) != 0 ||
 	    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cap) != SQLITE_OK) {
-		store_set_error(run->st, "binding: %s", sqlite3_errmsg(run->db));
+		snprintf(lane->error, sizeof lane->error, "binding: %s", sqlite3_errmsg(lane->db));
 		sqlite3_clear_bindings(stmt);
 		return -1;
 	}
-	if (step_done(run, stmt) != 0)
+	if (lane_step(lane, stmt) != 0)
 		return -1;
-	long picked = (long)sqlite3_changes(run->db);
+	long picked = (long)sqlite3_changes(lane->db);
 	if (picked == 0)
 		return 0;
-	sqlite3_stmt *const moves[] = { run->counts_leave, run->counts_enter };
+	lane->has_chunk = 1;
+	lane->sent_upto = 0;
+	sqlite3_stmt *const moves[] = { lane->chunk_leave, lane->chunk_enter };
 	if (kind == KIND_STORIES &&
-	    counted_change(run->db, run->mark_sending, picked, moves, 2) != SQLITE_OK) {
-		store_set_error(run->st, "marking stories 'sending': %s", sqlite3_errmsg(run->db));
+	    counted_change(lane->db, lane->mark_sending, picked, moves, 2) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "marking stories 'sending': %s",
+			 sqlite3_errmsg(lane->db));
 		return -1;
 	}
-	stmt = run->chunk_last;
+	stmt = lane->chunk_last;
 	if (sqlite3_step(stmt) != SQLITE_ROW) {
-		store_set_error(run->st, "reading the chunk: %s", sqlite3_errmsg(run->db));
+		snprintf(lane->error, sizeof lane->error, "reading the chunk: %s",
+			 sqlite3_errmsg(lane->db));
 		sqlite3_reset(stmt);
 		return -1;
 	}
 	const char *consented = (const char *)sqlite3_column_text(stmt, 0);
 	/* The keyset must be exact: a cut time would pick the same stories again. */
-	if ((size_t)snprintf(last_time, last_time_len, "%s", consented ? consented : "") >=
-	    last_time_len) {
-		store_set_error(run->st, "a story's consent time is too long to page by");
+	if ((size_t)snprintf(run->last_time, sizeof run->last_time, "%s",
+			     consented ? consented : "") >= sizeof run->last_time) {
+		snprintf(lane->error, sizeof lane->error,
+			 "a story's consent time is too long to page by");
 		sqlite3_reset(stmt);
 		return -1;
 	}
-	snprintf(last_id, last_id_len, "%s", (const char *)sqlite3_column_text(stmt, 1));
+	snprintf(run->last_id, sizeof run->last_id, "%s", (const char *)sqlite3_column_text(stmt, 1));
 	sqlite3_reset(stmt);
 	return picked;
+}
+
+/* One turn of a lane, in one transaction: record the answers of the chunk
+ * last read from it, end that chunk, and pick the next (up to pick_cap; none
+ * when 0). The run's first transaction, if still open, is this lane's first.
+ * Returns how many were picked, or -1 with lane->error (nothing of the turn
+ * is kept: the stories stay 'sending', sent again by the next run). */
+static long lane_turn(sync_run_state *run, sync_lane *lane, enum sync_kind kind, size_t pick_cap)
+{
+	int first = lane->db == run->db && run->in_transaction;
+	if (!first && sqlite3_exec(lane->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
+			 sqlite3_errmsg(lane->db));
+		return -1;
+	}
+	if (first)
+		run->in_transaction = 0;
+	long picked = 0;
+	if ((lane->work.n > 0 && lane_record(run, lane, kind) != 0) ||
+	    (lane->has_chunk && lane_end_chunk(lane, kind) != 0) ||
+	    (pick_cap > 0 && (picked = lane_pick(run, lane, kind, pick_cap)) < 0))
+		goto fail;
+	if (sqlite3_exec(lane->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
+			 sqlite3_errmsg(lane->db));
+		goto fail;
+	}
+	/* Freed, not kept for the next chunk: only two lists need the room. */
+	answers_free(&lane->work);
+	return picked;
+fail:
+	(void)sqlite3_exec(lane->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Its stories stay 'sending', for the next run; its answers are lost. */
+	lane->has_chunk = 0;
+	answers_free(&lane->work);
+	return -1;
+}
+
+static void *lane_job_main(void *context)
+{
+	lane_job *job = context;
+	if (job->lane->db == NULL && lane_open(job->run, job->lane) != 0)
+		job->picked = -1;
+	else
+		job->picked = lane_turn(job->run, job->lane, job->kind, job->pick_cap);
+	return NULL;
+}
+
+/* Start a turn of the lane in a thread of its own (or here, when no thread
+ * can be had). */
+static void lane_job_start(lane_job *job, sync_run_state *run, sync_lane *lane,
+			   enum sync_kind kind, size_t pick_cap)
+{
+	*job = (lane_job){ .run = run, .lane = lane, .kind = kind, .pick_cap = pick_cap };
+	if (sqlite3_threadsafe() != 0 && pthread_create(&job->thread, NULL, lane_job_main, job) == 0)
+		job->running = 1;
+	else
+		(void)lane_job_main(job);
+}
+
+/* Wait for the turn started by lane_job_start. Returns how many it picked, or
+ * -1 with its error on the store. */
+static long lane_job_wait(lane_job *job)
+{
+	if (job->running) {
+		int rc = pthread_join(job->thread, NULL);
+		job->running = 0;
+		if (rc != 0) {
+			store_set_error(job->run->st, "waiting for the queue's writer: %s", strerror(rc));
+			return -1;
+		}
+	}
+	if (job->picked < 0)
+		store_set_error(job->run->st, "%s", job->lane->error);
+	return job->picked;
 }
 
 static int step_alloc(sync_step *step, size_t cap)
@@ -1115,20 +1131,20 @@ static void step_free(sync_step *step)
  * While the target works on one step, the next is read from the queue. Stops
  * early when the target says so (*status). 0, or -1 when the queue could not
  * be read. */
-static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
+static int send_chunk(sync_run_state *run, sync_lane *lane, enum sync_kind kind, sync_step *step,
 		      sync_step *next, size_t cap, sync_run_status *status, char *err,
 		      size_t errlen)
 {
 	int overlap = run->target != NULL && run->ops->start != NULL;
 	sqlite3_int64 after = 0;
-	if (read_step(run, kind, step, cap, &after) < 0)
+	if (read_step(run, lane, kind, step, cap, &after) < 0)
 		return -1;
 	while (step->n > 0) {
 		time_t sent = time(NULL);
 		if (overlap)
 			run->ops->start(run->target, step->items, step->n);
 		next->n = 0;
-		if (overlap && read_step(run, kind, next, cap, &after) < 0) {
+		if (overlap && read_step(run, lane, kind, next, cap, &after) < 0) {
 			/* The started step must still be collected before the target is
 			 * used again or closed. */
 			run->ops->send(run->target, step->items, step->n, err, errlen);
@@ -1153,7 +1169,7 @@ static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
 			free_step(next);
 			return rc;
 		}
-		if (!overlap && read_step(run, kind, next, cap, &after) < 0)
+		if (!overlap && read_step(run, lane, kind, next, cap, &after) < 0)
 			return -1;
 		sync_step swap = *step;
 		*step = *next;
@@ -1162,66 +1178,71 @@ static int send_chunk(sync_run_state *run, enum sync_kind kind, sync_step *step,
 	return 0;
 }
 
-/* Inside the caller's transaction: the chunk's stories marked and never sent
- * (the run stopped early) go back to how they were, and the chunk is emptied.
- * Its answers are the applier's. */
-static int end_chunk(sync_run_state *run, enum sync_kind kind)
+/* The answers noted while the lane's chunk was sent become the lane's, to be
+ * recorded at its next turn. */
+static void hand_answers(sync_run_state *run, sync_lane *lane)
 {
-	if (kind == KIND_STORIES &&
-	    (sqlite3_bind_int64(run->restore_unsent, 1, run->sent_upto) != SQLITE_OK ||
-	     step_done(run, run->restore_unsent) != 0))
-		return -1;
-	return step_done(run, run->clear_chunk);
+	answer_list emptied = lane->work;
+	lane->work = run->answers;
+	run->answers = emptied;
+	lane->sent_upto = run->sent_upto;
 }
 
-/* Deliver everything due of one kind, a chunk at a time. One transaction
- * ends a chunk (end_chunk) and marks the next 'sending'; only after it has
- * committed is any of the next chunk sent. Meanwhile the applier records the
- * chunk just sent, on a connection of its own, while the target works on the
- * next. The queue has one writer at a time, so the applier is waited for
- * before each such transaction. 0, or -1 when the queue could not be read or
- * updated (stories left 'sending' go back at the next run). */
+/* Deliver everything due of one kind, a chunk at a time. A lane's turn marks
+ * a chunk 'sending' and commits before any of it is sent. In a pipelined run,
+ * while the chunk picked on one lane is sent, the other lane's turn records
+ * the chunk sent before and picks the next one; the lanes then change
+ * places. 0, or -1 when the queue could not be read or updated (stories left
+ * 'sending' go back at the next run). */
 static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_status *status,
 			char *err, size_t errlen)
 {
 	size_t cap = step_size(run), chunk = chunk_size(run);
+	int lanes = run->pipelined ? 2 : 1;
 	sync_step step = { 0 }, next = { 0 };
 	int rc = 0;
+	long picked = 0;
+	run->last_time[0] = run->last_id[0] = '\0';
+	sync_lane *sending = &run->lanes[0];
 	if (step_alloc(&step, cap) != 0 || step_alloc(&next, cap) != 0) {
 		store_set_error(run->st, "out of memory");
 		rc = -1;
-	}
-	char last_time[64] = "", last_id[64] = "";
-	int have_chunk = 0;
-	while (rc == 0) {
-		long picked = 0;
-		if (applier_wait(run) != 0 ||
-		    (!run->in_transaction && store_exec(run->st, "BEGIN IMMEDIATE", NULL) != 0)) {
-			rc = -1;
-			break;
-		}
-		run->in_transaction = 1;
-		if ((have_chunk && end_chunk(run, kind) != 0) ||
-		    (*status == SYNC_RUN_GO_ON &&
-		     (picked = pick_chunk(run, kind, chunk, last_time, sizeof last_time, last_id,
-					  sizeof last_id)) < 0) ||
-		    store_exec(run->st, "COMMIT", NULL) != 0) {
-			rc = -1;
-			break;
-		}
-		run->in_transaction = 0;
-		if (have_chunk && applier_start(run, kind) != 0) {
-			rc = -1;
-			break;
-		}
-		if (picked == 0)
-			break;
-		have_chunk = 1;
-		run->sent_upto = 0;
-		rc = send_chunk(run, kind, &step, &next, cap, status, err, errlen);
-	}
-	if (applier_wait(run) != 0)
+	} else if ((picked = lane_turn(run, sending, kind, chunk)) < 0) {
+		store_set_error(run->st, "%s", sending->error);
 		rc = -1;
+	}
+	while (rc == 0 && picked > 0) {
+		sync_lane *other = lanes == 2 ? &run->lanes[sending == &run->lanes[0]] : sending;
+		lane_job job = { .picked = 0 };
+		if (other != sending)
+			lane_job_start(&job, run, other, kind, chunk);
+		run->sent_upto = 0;
+		rc = send_chunk(run, sending, kind, &step, &next, cap, status, err, errlen);
+		long next_picked = other != sending ? lane_job_wait(&job) : 0;
+		hand_answers(run, sending);
+		if (next_picked < 0)
+			rc = -1;
+		if (rc != 0 || *status != SYNC_RUN_GO_ON)
+			break;
+		if (other == sending && (next_picked = lane_turn(run, sending, kind, chunk)) < 0) {
+			store_set_error(run->st, "%s", sending->error);
+			rc = -1;
+			break;
+		}
+		sending = other;
+		picked = next_picked;
+	}
+	/* Each lane records the answers it still holds, and ends its chunk: what
+	 * was marked and never sent (the run stopped) goes back as it was. */
+	for (int i = 0; i < lanes; i++) {
+		sync_lane *lane = &run->lanes[i];
+		if (lane->db == NULL || (lane->work.n == 0 && !lane->has_chunk))
+			continue;
+		if (lane_turn(run, lane, kind, 0) < 0 && rc == 0) {
+			store_set_error(run->st, "%s", lane->error);
+			rc = -1;
+		}
+	}
 	answers_free(&run->answers);
 	step_free(&step);
 	step_free(&next);
@@ -1296,10 +1317,14 @@ static sqlite3_int64 start_run_row(sync_run_state *run)
  * 'failed', so that an export and import to another terminal keeps that too. */
 static sqlite3_int64 begin_run(sync_run_state *run)
 {
-	if (store_exec(run->st, chunk_sql, NULL) != 0 ||
-	    store_exec(run->st, "UPDATE stories SET status = 'failed', maybe_delivered = 1"
-		       " WHERE status = 'sending'", NULL) != 0 ||
-	    prepare_all(run) != 0)
+	sync_lane *lane = &run->lanes[0];
+	lane->db = run->db;
+	if (lane_prepare_all(lane) != 0) {
+		store_set_error(run->st, "%s", lane->error);
+		return -1;
+	}
+	if (store_exec(run->st, "UPDATE stories SET status = 'failed', maybe_delivered = 1"
+		       " WHERE status = 'sending'", NULL) != 0)
 		return -1;
 	return start_run_row(run);
 }
@@ -1357,10 +1382,10 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	run.erase_at_delivery = cfg->retention_seconds <= 0;
 
 	/* The run reads each story once: a small page cache does, and keeps the
-	 * sync's memory flat however long the queue. The TEMP tables (this
-	 * connection's and the applier's) hold a chunk each, SYNC_CHUNK_STORIES
-	 * at most: in a temp file behind a cache as small, so a chunk costs
-	 * little memory beyond its answers waiting for the applier. */
+	 * sync's memory flat however long the queue. Each lane's TEMP tables
+	 * hold a chunk, SYNC_CHUNK_STORIES at most: in a temp file behind a
+	 * cache as small, so a chunk costs little memory beyond its answers
+	 * waiting to be recorded. */
 	if (store_exec(run.st, "PRAGMA cache_size = -" SYNC_CACHE_KIB, NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp_store = FILE", NULL) != 0 ||
 	    store_exec(run.st, "PRAGMA temp.cache_size = -" SYNC_CACHE_KIB, NULL) != 0)
@@ -1418,7 +1443,7 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	/* secure_delete zeroes the old values in the file, but the WAL may still
 	 * hold the pages as they were: fold it back and truncate it. A busy reader
 	 * only delays this to the next run. */
-	if (erased + run.applier.erased + run.applier.removed > 0)
+	if (erased + run.erased + run.removed > 0)
 		sqlite3_wal_checkpoint_v2(run.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	summary->left = sync_count_left(st);
 	if (summary->left < 0)
@@ -1439,9 +1464,8 @@ queue_error:
 	if (run.target != NULL)
 		ops->close(run.target);
 done:
-	finalize_all(&run);
-	applier_close(&run.applier);
-	(void)sqlite3_exec(run.db, "DROP TABLE IF EXISTS temp.sync_chunk", NULL, NULL, NULL);
+	lane_close(&run.lanes[1]);
+	lane_close(&run.lanes[0]);
 	close(lock);
 	return status;
 }
