@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1352,6 +1353,14 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	     sync_summary *summary, char *err, size_t errlen)
 {
 	memset(summary, 0, sizeof *summary);
+#ifdef M_MMAP_THRESHOLD
+	/* Large blocks (SQLite's sorters, a step's records) straight from the
+	 * system and back to it when freed. glibc otherwise raises the threshold
+	 * after the first such block is freed and keeps the later ones in the
+	 * heap of each thread that used them: with the lanes' two threads,
+	 * syncing 100,000 stories peaked at 21.9 MB instead of 19.3. */
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	/* Until the run says otherwise, everything waiting is left. */
 	summary->left = sync_count_left(st);
 	const sync_target_ops *ops = sync_target_for(cfg->target);
