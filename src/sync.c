@@ -35,24 +35,25 @@
  * marked 'sending' in one transaction, and whose answers are recorded in one.
  * In a pipelined run (SYNC_PIPELINE_STORIES), a third of what is due, so that
  * a chunk is sent while the one before is recorded and the next is marked;
- * at most SYNC_CHUNK_STORIES (or one step, if more). A chunk's transactions
- * rewrite the pages its stories are on, and in a queue whose consent order is
- * scattered through the file that is most of the file whatever the chunk's
- * size: there, fewer and larger chunks cost far less. Syncing 100,000 such
- * stories to a local PostgreSQL took 24.9 s in chunks of 5,000, 15.8 s in
- * chunks of 10,000 and 11.5 s in chunks of 20,000; the bound is the memory the
- * answers wait in (about 110 bytes a story, two chunks' worth) and the
+ * at most SYNC_CHUNK_STORIES (or one step, if more). A chunk is one stretch
+ * of the stories table, but its entries in the indexes (by status and
+ * consent time; audit and attempts by story id) are spread through them, and
+ * each transaction rewrites every index page it touches: fewer and larger
+ * chunks cost less. Syncing 100,000 stories to a local PostgreSQL took 13.3 s
+ * in chunks of 3,334, 11.3 s in chunks of 5,000 and 9.4 s in chunks of
+ * 10,000; the bound is the memory the answers wait in (about 110 bytes a
+ * story, two chunks' worth: 17.3, 18.1 and 19.7 MB at the peak) and the
  * stories a killed run leaves maybe delivered. A target without start gets
  * chunks of one step, batch_size stories, as it sends them one by one. */
 #define SYNC_CHUNK_STORIES 10000
 /* From this many due, the run is pipelined, on two lanes: one chunk is sent
  * while a thread, on the other connection, records the chunk before and marks
- * the next. Below it, one lane, in the run's own thread: a connection and a
- * thread cost about what the overlap saves. Medians of 9 alternating runs to
- * a local PostgreSQL on 2 cores: 1,000 stories 109 ms on one lane, 116 ms on
- * two; 4,000: 342 against 336; 10,000 scattered through the file (7 runs):
- * 831 against 775; 10,000 in consent order (5 runs): 792 against 681. */
-#define SYNC_PIPELINE_STORIES 6000
+ * the next. Below it, one lane, in the run's own thread: a second connection
+ * and a thread cost about what the overlap saves. Medians of 7 to 9
+ * alternating runs to a local PostgreSQL on 2 cores, one lane against two:
+ * 1,000 stories 115 against 109 ms; 2,000: 188 against 184; 4,000: 344
+ * against 313; 10,000: 851 against 740. */
+#define SYNC_PIPELINE_STORIES 2000
 /* The first lane's SQLite page cache, in KiB (SQLite's default is 2000). */
 #define SYNC_CACHE_KIB "1024"
 /* The second lane's page cache and its TEMP tables', in KiB: smaller, since
@@ -135,8 +136,8 @@ typedef struct {
 	sync_lane lanes[2];        /* the second only in a pipelined run */
 	answer_list answers;       /* the answers of the chunk being sent */
 	sqlite3_int64 sent_upto;   /* the chunk's last item tried (a seq) */
-	char last_time[64];        /* the keyset: the last chunk's last consent time */
-	char last_id[64];          /* ...and id */
+	sqlite3_int64 last_rid;    /* the keyset: the last chunk's last story (rowid)... */
+	char last_id[64];          /* ...or withdrawal (id) */
 	long erased;               /* contact details erased at delivery */
 	long removed;              /* withdrawn stories removed once done */
 	int pipelined;             /* enough is due for a second lane to work beside the sends */
@@ -332,7 +333,6 @@ static const char chunk_sql[] =
 	" id TEXT NOT NULL,"
 	" rid INTEGER,"                /* the story's rowid: the updates find it without the id index */
 	" was TEXT NOT NULL,"          /* status before 'sending' (withdrawals: unchanged) */
-	" consented_at TEXT,"
 	" has_contact INTEGER,"        /* it held an email or postcode not yet erased when picked */
 	" staff INTEGER);"             /* posted_by_staff, for the counts by state */
 	"DELETE FROM temp.sync_chunk";
@@ -437,15 +437,18 @@ static int lane_prepare_all(sync_lane *lane)
 	if (rc != 0)
 		return -1;
 	if (lane_prepare(lane, &lane->pick[KIND_STORIES],
-		    /* The unary + keeps SQLite on the consent-order index: the
-		     * chunk is the oldest due stories, in order. */
-		    "INSERT INTO temp.sync_chunk (id, rid, was, consented_at, has_contact, staff)"
-		    " SELECT id, rowid, status, consented_at, contact_erased_at IS NULL"
+		    /* In the order the stories reached the queue (rowid): the
+		     * kiosk adds each at consent, so oldest first, and an
+		     * imported batch after them. A chunk is then one stretch of
+		     * the file, whatever its stories' consent times: marking
+		     * and recording it rewrites only the pages it is on. The
+		     * unary + keeps SQLite on the rowid range. */
+		    "INSERT INTO temp.sync_chunk (id, rid, was, has_contact, staff)"
+		    " SELECT id, rowid, status, contact_erased_at IS NULL"
 		    " AND (email IS NOT NULL OR postcode IS NOT NULL), posted_by_staff FROM stories"
 		    " WHERE +status IN ('queued', 'failed')"
 		    " AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2)"
-		    " AND (consented_at, id) > (?3, ?4)"
-		    " ORDER BY consented_at, id LIMIT ?5") ||
+		    " AND rowid > ?3 ORDER BY rowid LIMIT ?5") ||
 	    lane_prepare(lane, &lane->pick[KIND_WITHDRAWALS],
 		    "INSERT INTO temp.sync_chunk (id, rid, was)"
 		    " SELECT id, rowid, status FROM stories WHERE withdrawal_pending > 0"
@@ -469,7 +472,7 @@ static int lane_prepare_all(sync_lane *lane)
 		    " SELECT 'sending', staff, count(*) FROM temp.sync_chunk WHERE true GROUP BY staff"
 		    " ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + excluded.stories") ||
 	    lane_prepare(lane, &lane->chunk_last,
-		    "SELECT consented_at, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
+		    "SELECT rid, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
 	    /* Marked but never sent (the run stopped): as they were. */
 	    lane_prepare(lane, &lane->restore_unsent,
 		    "UPDATE stories SET status = c.was FROM temp.sync_chunk c"
@@ -987,7 +990,7 @@ static long lane_pick(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 	sqlite3_stmt *stmt = lane->pick[kind];
 	if (sqlite3_bind_int(stmt, 1, run->force) != SQLITE_OK ||
 	    lane_bind(lane, stmt, 2, run->started) != 0 ||
-	    (kind == KIND_STORIES && lane_bind(lane, stmt, 3, run->last_time) != 0) ||
+	    sqlite3_bind_int64(stmt, 3, run->last_rid) != SQLITE_OK ||
 	    lane_bind(lane, stmt, 4, run->last_id) != 0 ||
 	    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)cap) != SQLITE_OK) {
 		snprintf(lane->error, sizeof lane->error, "binding: %s", sqlite3_errmsg(lane->db));
@@ -1015,16 +1018,15 @@ static long lane_pick(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 		sqlite3_reset(stmt);
 		return -1;
 	}
-	const char *consented = (const char *)sqlite3_column_text(stmt, 0);
-	/* The keyset must be exact: a cut time would pick the same stories again. */
-	if ((size_t)snprintf(run->last_time, sizeof run->last_time, "%s",
-			     consented ? consented : "") >= sizeof run->last_time) {
-		snprintf(lane->error, sizeof lane->error,
-			 "a story's consent time is too long to page by");
+	run->last_rid = sqlite3_column_int64(stmt, 0);
+	/* The keyset must be exact: a cut id would pick the same items again. */
+	const char *last_id = (const char *)sqlite3_column_text(stmt, 1);
+	if (last_id == NULL || (size_t)snprintf(run->last_id, sizeof run->last_id, "%s", last_id) >=
+				       sizeof run->last_id) {
+		snprintf(lane->error, sizeof lane->error, "an id in the queue is too long to page by");
 		sqlite3_reset(stmt);
 		return -1;
 	}
-	snprintf(run->last_id, sizeof run->last_id, "%s", (const char *)sqlite3_column_text(stmt, 1));
 	sqlite3_reset(stmt);
 	return picked;
 }
@@ -1203,7 +1205,8 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 	sync_step step = { 0 }, next = { 0 };
 	int rc = 0;
 	long picked = 0;
-	run->last_time[0] = run->last_id[0] = '\0';
+	run->last_rid = 0;
+	run->last_id[0] = '\0';
 	sync_lane *sending = &run->lanes[0];
 	if (step_alloc(&step, cap) != 0 || step_alloc(&next, cap) != 0) {
 		store_set_error(run->st, "out of memory");

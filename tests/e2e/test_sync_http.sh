@@ -165,6 +165,19 @@ for fault in 503 429; do
 done
 sk_end_case
 
+sk_case "stories go in the order they reached the queue, whatever their consent times"
+# make_queue.py cycles consent times over 20 days: by consent the first
+# three are rowids 1, 21, 2; as they reached the queue, 1, 2, 3.
+fresh_queue 30 77
+sk_intake_mode "ok x3" 503
+http_sync
+expect_sync 75 "delivered 3, already there 0, failed 27, left 27"
+sk_eq "the three delivered" \
+	"$(sk_sql "SELECT group_concat(rowid, ' ') FROM (SELECT rowid FROM stories WHERE status = 'delivered' ORDER BY rowid)")" \
+	"1 2 3"
+sk_intake_mode ok
+sk_end_case
+
 sk_case "a reply slower than the timeout: failed, not delivered; the retry finds it there"
 write_conf "timeout = 1"
 fresh_queue 1
