@@ -104,10 +104,8 @@ typedef struct {
 	sqlite3_stmt *restore_unsent;
 	sqlite3_stmt *clear_chunk;
 	sqlite3_stmt *insert;
-	sqlite3_stmt *audit_sent;
 	sqlite3_stmt *add_attempts;
-	sqlite3_stmt *audit_taken;
-	sqlite3_stmt *audit_erased;
+	sqlite3_stmt *add_audit;
 	sqlite3_stmt *taken[KIND_COUNT];      /* the items the target took */
 	sqlite3_stmt *not_taken[KIND_COUNT];  /* the items tried and not taken */
 	sqlite3_stmt *remove_withdrawn;
@@ -483,22 +481,21 @@ static int lane_prepare_all(sync_lane *lane)
 		    " code, message, next_attempt_at, maybe_stored, staff)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") ||
 	    /* The audit and attempt rows go in in story id order: their
-	     * story_id indexes are then filled leaf by leaf, not at random. */
-	    lane_prepare(lane, &lane->audit_sent,
-		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, sent_at, 'sent', ?1 FROM temp.sync_answers"
-		    " WHERE sent_at IS NOT NULL ORDER BY id") ||
+	     * story_id indexes are then filled leaf by leaf, not at random.
+	     * A story's audit rows (sent, delivered, contact details erased)
+	     * go in together, so that each index page is written once. */
 	    lane_prepare(lane, &lane->add_attempts,
 		    "INSERT INTO attempts (story_id, at, target, kind, outcome, code, message)"
 		    " SELECT id, ?1, ?2, ?3, outcome, code, message FROM temp.sync_answers ORDER BY id") ||
-	    lane_prepare(lane, &lane->audit_taken,
+	    lane_prepare(lane, &lane->add_audit,
 		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, ?1, event, ?2 FROM temp.sync_answers WHERE taken = 1 ORDER BY id") ||
-	    /* Before the 'delivered' update, which erases them. */
-	    lane_prepare(lane, &lane->audit_erased,
-		    "INSERT INTO audit (story_id, at, event, actor)"
-		    " SELECT id, ?1, 'contact details erased', 'retention'"
-		    " FROM temp.sync_answers WHERE taken = 1 AND has_contact ORDER BY id") ||
+		    " SELECT id, at, event, actor FROM ("
+		    "  SELECT id, 0 AS k, sent_at AS at, 'sent' AS event, ?1 AS actor"
+		    "  FROM temp.sync_answers WHERE ?3 AND sent_at IS NOT NULL"
+		    "  UNION ALL SELECT id, 1, ?2, event, ?1 FROM temp.sync_answers WHERE taken = 1"
+		    "  UNION ALL SELECT id, 2, ?2, 'contact details erased', 'retention'"
+		    "  FROM temp.sync_answers WHERE ?4 AND taken = 1 AND has_contact)"
+		    " ORDER BY id, k") ||
 	    lane_prepare(lane, &lane->taken[KIND_STORIES],
 		    "UPDATE stories SET status = 'delivered', delivered_at = ?1, delivered_to = ?2,"
 		    " attempt_count = attempt_count + 1, next_attempt_at = NULL,"
@@ -816,8 +813,8 @@ static void lane_close(sync_lane *lane)
 		&lane->pick[KIND_STORIES], &lane->pick[KIND_WITHDRAWALS], &lane->read[KIND_STORIES],
 		&lane->read[KIND_WITHDRAWALS], &lane->mark_sending, &lane->chunk_leave,
 		&lane->chunk_enter, &lane->chunk_last, &lane->restore_unsent, &lane->clear_chunk,
-		&lane->insert, &lane->audit_sent, &lane->add_attempts, &lane->audit_taken,
-		&lane->audit_erased, &lane->taken[KIND_STORIES], &lane->taken[KIND_WITHDRAWALS],
+		&lane->insert, &lane->add_attempts, &lane->add_audit,
+		&lane->taken[KIND_STORIES], &lane->taken[KIND_WITHDRAWALS],
 		&lane->not_taken[KIND_STORIES], &lane->not_taken[KIND_WITHDRAWALS],
 		&lane->remove_withdrawn, &lane->remove_attempts, &lane->answers_leave,
 		&lane->answers_enter, &lane->clear_answers };
@@ -924,26 +921,29 @@ static int lane_record(sync_run_state *run, sync_lane *lane, enum sync_kind kind
 	char now[32];
 	utc_now(now, sizeof now);
 	const char *kind_name = kind == KIND_WITHDRAWALS ? "withdrawal" : "story";
+	/* Contact details go with the 'delivered' mark (retention 0), and the
+	 * audit says so, before the update that erases them. */
+	int erasing = kind == KIND_STORIES && run->erase_at_delivery;
 	if (lane_load(lane, kind) != 0 ||
-	    /* Only what left the terminal was sent: an item that never left (the
-	     * run stopped first, or never reached the target) has its attempt,
-	     * not a "sent" (sent_at NULL). */
-	    (kind == KIND_STORIES &&
-	     (lane_bind(lane, lane->audit_sent, 1, run->target_label) != 0 ||
-	      lane_step(lane, lane->audit_sent) != 0)) ||
 	    lane_bind(lane, lane->add_attempts, 1, now) != 0 ||
 	    lane_bind(lane, lane->add_attempts, 2, run->target_label) != 0 ||
 	    lane_bind(lane, lane->add_attempts, 3, kind_name) != 0 ||
 	    lane_step(lane, lane->add_attempts) != 0 ||
-	    lane_bind(lane, lane->audit_taken, 1, now) != 0 ||
-	    lane_bind(lane, lane->audit_taken, 2, run->target_label) != 0 ||
-	    lane_step(lane, lane->audit_taken) != 0)
+	    /* Only what left the terminal was sent: an item that never left (the
+	     * run stopped first, or never reached the target) has its attempt,
+	     * not a "sent" (sent_at NULL). */
+	    lane_bind(lane, lane->add_audit, 1, run->target_label) != 0 ||
+	    lane_bind(lane, lane->add_audit, 2, now) != 0 ||
+	    sqlite3_bind_int(lane->add_audit, 3, kind == KIND_STORIES) != SQLITE_OK ||
+	    sqlite3_bind_int(lane->add_audit, 4, erasing) != SQLITE_OK ||
+	    lane_step(lane, lane->add_audit) != 0)
 		return -1;
-	if (kind == KIND_STORIES && run->erase_at_delivery) {
-		if (lane_bind(lane, lane->audit_erased, 1, now) != 0 ||
-		    lane_step(lane, lane->audit_erased) != 0)
-			return -1;
-		run->erased += sqlite3_changes(lane->db);
+	if (erasing) {
+		for (size_t i = 0; i < lane->work.n; i++) {
+			const sync_answer *answer = &lane->work.rows[i];
+			run->erased += answer->has_contact && (answer->outcome == SYNC_DELIVERED ||
+							       answer->outcome == SYNC_ALREADY_THERE);
+		}
 	}
 	if (kind == KIND_WITHDRAWALS) {
 		if (lane_step(lane, lane->remove_withdrawn) != 0)
@@ -1039,6 +1039,7 @@ static long lane_pick(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 static long lane_turn(sync_run_state *run, sync_lane *lane, enum sync_kind kind, size_t pick_cap)
 {
 	int first = lane->db == run->db && run->in_transaction;
+	lane->error[0] = '\0';
 	if (!first && sqlite3_exec(lane->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
 			 sqlite3_errmsg(lane->db));
@@ -1060,6 +1061,10 @@ static long lane_turn(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 	answers_free(&lane->work);
 	return picked;
 fail:
+	/* A failed bind of a number says nothing of its own. */
+	if (lane->error[0] == '\0')
+		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
+			 sqlite3_errmsg(lane->db));
 	(void)sqlite3_exec(lane->db, "ROLLBACK", NULL, NULL, NULL);
 	/* Its stories stay 'sending', for the next run; its answers are lost. */
 	lane->has_chunk = 0;

@@ -58,6 +58,10 @@ grep -qF "delivered 2, already there 0, failed 0, left 0" "$SK_DIR/sync.out" ||
 sk_eq "emails left in the queue file and WAL" "$(bytes_matching "@example.org")" 0
 sk_eq "postcodes left" "$(sqlite3 "$SK_DB" "SELECT count(*) FROM stories WHERE postcode IS NOT NULL OR email IS NOT NULL")" 0
 sk_eq "erasure audited" "$(sqlite3 "$SK_DB" "SELECT count(*) FROM audit WHERE event = 'contact details erased'")" 2
+sk_eq "each story's history ends: sent, delivered, erased" "$(sqlite3 "$SK_DB" "
+	SELECT count(*) FROM stories s WHERE (SELECT group_concat(event, '; ') FROM
+		(SELECT event FROM audit a WHERE a.story_id = s.id ORDER BY a.id DESC LIMIT 3))
+	= 'contact details erased; delivered; sent'")" 2
 sk_eq "the central copy keeps them" "$(pg_psql -c "SELECT count(*) FROM storykiosk_stories WHERE record->>'email' LIKE '%@example.org'")" 2
 sk_end_case
 
