@@ -561,8 +561,8 @@ static int run_sync(const options *opt, store *queue)
 	}
 	config_free(&cfg);
 	/* The integrity check ran in the background (open_queue): nothing was
-	 * committed or sent before its verdict, and damage is said as it is,
-	 * whatever else failed for want of it. */
+	 * committed to the queue, and no story sent, before its verdict; damage
+	 * is said as it is, whatever else failed for want of it. */
 	if (store_check(queue) != 0) {
 		char problem[1024];
 		say_damaged(queue, problem, sizeof problem);

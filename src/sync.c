@@ -800,7 +800,6 @@ static int note_answers(sync_run_state *run, const sync_step *step, time_t sent)
 		answer->maybe_stored = run->target != NULL && !item->withdrawal && !taken &&
 				       item->maybe_stored;
 		answer->not_sent = !taken && item->not_sent;
-		run->sent_upto = step->seq[i];
 	}
 	return 0;
 }
@@ -1095,19 +1094,18 @@ static void lane_job_start(lane_job *job, sync_run_state *run, sync_lane *lane,
 }
 
 /* Wait for the turn started by lane_job_start. Returns how many it picked, or
- * -1 with its error on the store. */
+ * -1 with the error in the lane. */
 static long lane_job_wait(lane_job *job)
 {
 	if (job->running) {
 		int rc = pthread_join(job->thread, NULL);
 		job->running = 0;
 		if (rc != 0) {
-			store_set_error(job->run->st, "waiting for the queue's writer: %s", strerror(rc));
+			snprintf(job->lane->error, sizeof job->lane->error,
+				 "waiting for the queue's writer: %s", strerror(rc));
 			return -1;
 		}
 	}
-	if (job->picked < 0)
-		store_set_error(job->run->st, "%s", job->lane->error);
 	return job->picked;
 }
 
@@ -1149,13 +1147,17 @@ static int send_chunk(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 		return -1;
 	while (step->n > 0) {
 		time_t sent = time(NULL);
+		/* From here the step may reach the target: whatever becomes of its
+		 * answers, it is never put back as unsent (lane_end_chunk). */
+		run->sent_upto = step->seq[step->n - 1];
 		if (overlap)
 			run->ops->start(run->target, step->items, step->n);
 		next->n = 0;
 		if (overlap && read_step(run, lane, kind, next, cap, &after) < 0) {
 			/* The started step must still be collected before the target is
-			 * used again or closed. */
-			run->ops->send(run->target, step->items, step->n, err, errlen);
+			 * used again or closed, and what it said kept. */
+			*status = run->ops->send(run->target, step->items, step->n, err, errlen);
+			(void)note_answers(run, step, sent);
 			free_step(step);
 			return -1;
 		}
@@ -1200,8 +1202,8 @@ static void hand_answers(sync_run_state *run, sync_lane *lane)
  * a chunk 'sending' and commits before any of it is sent. In a pipelined run,
  * while the chunk picked on one lane is sent, the other lane's turn records
  * the chunk sent before and picks the next one; the lanes then change
- * places. 0, or -1 when the queue could not be read or updated (stories left
- * 'sending' go back at the next run). */
+ * places. 0, or -1 when the queue could not be read or updated: stories that
+ * may have reached the target stay 'sending', for the next run. */
 static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_status *status,
 			char *err, size_t errlen)
 {
@@ -1216,7 +1218,10 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 	if (step_alloc(&step, cap) != 0 || step_alloc(&next, cap) != 0) {
 		store_set_error(run->st, "out of memory");
 		rc = -1;
-	} else if ((picked = lane_turn(run, sending, kind, chunk)) < 0) {
+	} else if ((picked = lane_turn(run, sending, kind,
+				       *status == SYNC_RUN_GO_ON ? chunk : 0)) < 0) {
+		/* After the target said stop, the turn only ends the run's first
+		 * transaction: nothing more is picked or sent. */
 		store_set_error(run->st, "%s", sending->error);
 		rc = -1;
 	}
@@ -1229,8 +1234,12 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 		rc = send_chunk(run, sending, kind, &step, &next, cap, status, err, errlen);
 		long next_picked = other != sending ? lane_job_wait(&job) : 0;
 		hand_answers(run, sending);
-		if (next_picked < 0)
+		if (next_picked < 0) {
+			/* The first error is the one said. */
+			if (rc == 0)
+				store_set_error(run->st, "%s", other->error);
 			rc = -1;
+		}
 		if (rc != 0 || *status != SYNC_RUN_GO_ON)
 			break;
 		if (other == sending && (next_picked = lane_turn(run, sending, kind, chunk)) < 0) {
@@ -1242,7 +1251,8 @@ static int deliver_kind(sync_run_state *run, enum sync_kind kind, sync_run_statu
 		picked = next_picked;
 	}
 	/* Each lane records the answers it still holds, and ends its chunk: what
-	 * was marked and never sent (the run stopped) goes back as it was. */
+	 * was marked and never handed to the target (the run stopped, or could
+	 * not read the queue) goes back as it was. */
 	for (int i = 0; i < lanes; i++) {
 		sync_lane *lane = &run->lanes[i];
 		if (lane->db == NULL || (lane->work.n == 0 && !lane->has_chunk))
@@ -1409,11 +1419,12 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 		goto queue_error;
 	/* A queued story has never been tried, so it has no next attempt and is
 	 * always due: it is counted from the status index alone (reading every
-	 * queued row for its next_attempt_at took 18 ms at 10,000 stories). So
-	 * is one a dead run left 'sending', which begin_run makes due again. */
+	 * queued row for its next_attempt_at took 18 ms at 10,000 stories). One
+	 * a dead run left 'sending' is counted as begin_run will leave it,
+	 * failed, with its next attempt as it was. */
 	run.total_due = count_due(&run,
-		"SELECT (SELECT count(*) FROM stories WHERE status IN ('queued', 'sending'))"
-		" + (SELECT count(*) FROM stories WHERE status = 'failed'"
+		"SELECT (SELECT count(*) FROM stories WHERE status = 'queued')"
+		" + (SELECT count(*) FROM stories WHERE status IN ('failed', 'sending')"
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))"
 		" + (SELECT count(*) FROM stories WHERE withdrawal_pending > 0"
 		"  AND (?1 OR next_attempt_at IS NULL OR next_attempt_at <= ?2))");
@@ -1423,10 +1434,11 @@ int sync_run(store *st, const config *cfg, int force, FILE *progress,
 	if (run.total_due > 0)
 		run.target = ops->open(cfg, &run_status, err, errlen);
 
-	/* The run's first transaction goes on into the first chunk's: nothing
-	 * is committed before the integrity check's verdict, which is taken
-	 * meanwhile in the background. */
-	if (store_exec(run.st, "BEGIN IMMEDIATE", NULL) != 0)
+	/* The integrity check has run in the background meanwhile. Its verdict
+	 * comes before the write lock is taken: a kiosk saving a story must not
+	 * wait for the check. The run's first transaction goes on into the first
+	 * chunk's. */
+	if (store_check(run.st) != 0 || store_exec(run.st, "BEGIN IMMEDIATE", NULL) != 0)
 		goto queue_error;
 	run.in_transaction = 1;
 	if ((run_id = begin_run(&run)) < 0)

@@ -178,6 +178,23 @@ sk_eq "the three delivered" \
 sk_intake_mode ok
 sk_end_case
 
+sk_case "after a 503 for a story, the run stops: a withdrawal waiting behind it is not sent"
+fresh_queue 4 78
+sk_intake_mode "ok x2" 500
+http_sync
+expect_sync 75 "delivered 2, already there 0, failed 2, left 2"
+delivered_id=$(sk_sql "SELECT id FROM stories WHERE status = 'delivered' LIMIT 1")
+sk_cli withdraw "$delivered_id" >/dev/null 2>&1 || sk_fail "withdraw failed"
+sk_intake_mode 503
+before=$(sk_intake_stat requests)
+http_sync --force
+expect_sync 75 "delivered 0, already there 0, failed 2, left 3"
+sk_eq "requests in the run" "$(( $(sk_intake_stat requests) - before ))" 1
+sk_eq "the withdrawal still waits, untried" \
+	"$(sk_sql "SELECT withdrawal_pending || ' ' || attempt_count FROM stories WHERE id = '$delivered_id'")" "1 1"
+sk_intake_mode ok
+sk_end_case
+
 sk_case "a reply slower than the timeout: failed, not delivered; the retry finds it there"
 write_conf "timeout = 1"
 fresh_queue 1
@@ -299,10 +316,10 @@ sk_intake_mode ok
 sk_end_case
 
 sk_case "a damaged queue: sync to a live intake says it is damaged and to call IT, exits 74, sends nothing and changes not a byte"
-# The integrity check runs while the sync reads the queue; no commit, and so
-# no send, comes before its verdict. Page 4 is an index the sync reads first;
-# page 9 is the drafts table, which it never reads: there only the verdict
-# stops it.
+# The integrity check runs while the sync counts what is due and connects;
+# nothing is locked, committed or sent before its verdict. Page 4 is the
+# status index the count reads; page 9 is the drafts table, which the sync
+# never reads: there only the verdict stops it.
 for page in 4 9; do
 	fresh_queue 300
 	sk_sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
