@@ -471,7 +471,7 @@ static int lane_prepare_all(sync_lane *lane)
 		    " ON CONFLICT (status, posted_by_staff) DO UPDATE SET stories = stories + excluded.stories") ||
 	    lane_prepare(lane, &lane->chunk_last,
 		    "SELECT rid, id FROM temp.sync_chunk ORDER BY seq DESC LIMIT 1") ||
-	    /* Marked but never sent (the run stopped): as they were. */
+	    /* Marked and never handed to the target (the run stopped): as they were. */
 	    lane_prepare(lane, &lane->restore_unsent,
 		    "UPDATE stories SET status = c.was FROM temp.sync_chunk c"
 		    " WHERE c.rid = stories.rowid AND c.seq > ?1 AND stories.status = 'sending'") ||
