@@ -727,19 +727,13 @@ static size_t chunk_size(const sync_run_state *run)
 	return chunk > step ? chunk : step;
 }
 
-/* Empty the list, keeping its room for the next chunk. */
-static void answers_clear(answer_list *list)
+/* Empty the list and give back its room. */
+static void answers_free(answer_list *list)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		free(list->rows[i].id);
 		free(list->rows[i].message);
 	}
-	list->n = 0;
-}
-
-static void answers_free(answer_list *list)
-{
-	answers_clear(list);
 	free(list->rows);
 	memset(list, 0, sizeof *list);
 }
