@@ -44,6 +44,24 @@ case_queue() {
 }
 status_count() { "$SK_BIN" --db "$1" list --status "$2" | wc -l; }
 
+# Sync DB (30 stories) to a server that refuses one of them: exit 75, the
+# other 29 delivered.
+sync_one_refused() {
+	write_conf "$(pg_url)" 200 10s
+	sk_sync "$1"
+	sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
+	sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+}
+
+# In DB, story ID alone is failed, and show gives the server's SQLSTATE CODE.
+expect_refused() {
+	local db=$1 id=$2 code=$3
+	sk_eq "failed in the queue" "$("$SK_BIN" --db "$db" list --status failed | cut -d' ' -f1)" "$id"
+	"$SK_BIN" --db "$db" show "$id" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $id failed"
+	grep -q "$code" "$SK_DIR/show.out" ||
+		{ sk_fail "show does not give the SQLSTATE $code"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+}
+
 # Sync DB in the background with each insert slowed down (the first case
 # makes slow_batch()), so the kill lands while batches are in flight; kill it
 # (-9) once the server holds more than 300 stories. Returns once the server's
@@ -229,15 +247,10 @@ with db:
                        ("audit", "story_id")):
         db.execute("UPDATE %s SET %s = ? WHERE %s = ?" % (table, key, key), (sys.argv[2], old))
 PY
-write_conf "$(pg_url)" 200 10s
-sk_sync "$bad_db"
-sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
-sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+sync_one_refused "$bad_db"
 sk_eq "central rows" "$(central_count)" 29
 sk_eq "delivered in the queue" "$(status_count "$bad_db" delivered)" 29
-sk_eq "failed in the queue" "$("$SK_BIN" --db "$bad_db" list --status failed | cut -d' ' -f1)" "$bad_id"
-"$SK_BIN" --db "$bad_db" show "$bad_id" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $bad_id failed"
-grep -q "22P02" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 22P02"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+expect_refused "$bad_db" "$bad_id" 22P02
 sk_queue_consistent "$bad_db"
 sk_end_case
 
@@ -251,16 +264,11 @@ pg_psql -c "ALTER TABLE storykiosk_stories ADD CONSTRAINT no_story_7
 case_queue check 30 6
 check_db=$CASE_DB
 refused=$(sed -n 8p "$SK_DIR/check.ids")
-write_conf "$(pg_url)" 200 10s
-sk_sync "$check_db"
-sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
-sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+sync_one_refused "$check_db"
 sk_eq "central rows" "$(central_count)" 29
 sk_eq "the refused story is not at the server" \
 	"$(pg_psql -c "SELECT count(*) FROM storykiosk_stories WHERE id = '$refused'")" 0
-sk_eq "failed in the queue" "$("$SK_BIN" --db "$check_db" list --status failed | cut -d' ' -f1)" "$refused"
-"$SK_BIN" --db "$check_db" show "$refused" >"$SK_DIR/show.out" 2>&1 || sk_fail "show $refused failed"
-grep -q "23514" "$SK_DIR/show.out" || { sk_fail "show does not give the SQLSTATE 23514"; sed 's/^/#   | /' "$SK_DIR/show.out"; }
+expect_refused "$check_db" "$refused" 23514
 pg_psql -c "ALTER TABLE storykiosk_stories DROP CONSTRAINT no_story_7" >/dev/null
 sk_queue_consistent "$check_db"
 sk_end_case
@@ -284,10 +292,7 @@ pg_psql -c "CREATE FUNCTION sk_quote_refused() RETURNS trigger LANGUAGE plpgsql 
 case_queue quote 30 8
 quote_db=$CASE_DB
 refused=$(sed -n 8p "$SK_DIR/quote.ids")
-write_conf "$(pg_url)" 200 10s
-sk_sync "$quote_db"
-sk_eq "exit status" "$SYNC_RC" 75 || sk_sync_report
-sk_eq "summary" "$SYNC_SUMMARY" "delivered 29, already there 0, failed 1, left 1"
+sync_one_refused "$quote_db"
 message=$(sqlite3 "$quote_db" "SELECT group_concat(message, ' | ') FROM attempts WHERE story_id = '$refused'")
 case $message in
 *"refused postcode [postcode] and email [email]"*) ;;
