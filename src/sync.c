@@ -1045,16 +1045,13 @@ static long lane_turn(sync_run_state *run, sync_lane *lane, enum sync_kind kind,
 	    (lane->has_chunk && lane_end_chunk(lane, kind) != 0) ||
 	    (pick_cap > 0 && (picked = lane_pick(run, lane, kind, pick_cap)) < 0))
 		goto fail;
-	if (sqlite3_exec(lane->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
-			 sqlite3_errmsg(lane->db));
+	if (sqlite3_exec(lane->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	}
 	/* Freed, not kept for the next chunk: only two lists need the room. */
 	answers_free(&lane->work);
 	return picked;
 fail:
-	/* A failed bind of a number says nothing of its own. */
+	/* A failed COMMIT, or bind of a number, says nothing of its own. */
 	if (lane->error[0] == '\0')
 		snprintf(lane->error, sizeof lane->error, "updating the queue: %s",
 			 sqlite3_errmsg(lane->db));
